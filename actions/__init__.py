@@ -1,0 +1,1 @@
+"""Rasa custom actions: thin translators between the tracker and the knowledge module."""

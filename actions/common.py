@@ -1,0 +1,83 @@
+"""Shared helpers for the actions: the clock, buttons, and the person's place and office."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterable, Optional
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+import knowledge
+from knowledge import Answer, Office, OfficeMatch, Outcome
+from knowledge.opening_hours import BERLIN
+
+SLOT_TOWN = "town"
+SLOT_OFFICE = "office_id"
+SLOT_PENDING = "pending_question"
+PLACE_ENTITIES = ("postcode", "town")
+
+
+def now() -> datetime:
+    """The current time in Germany; tests replace this function."""
+    return datetime.now(BERLIN)
+
+
+def button_payloads(keys: Iterable[str]) -> list[dict[str, str]]:
+    buttons = knowledge.load().buttons
+    return [{"title": buttons[key].title, "payload": buttons[key].payload} for key in keys]
+
+
+def send_answer(
+    dispatcher: CollectingDispatcher, answer: Answer, extra: Optional[str] = None
+) -> None:
+    parts = [answer.text] + ([extra] if extra else []) + [answer.source_line()]
+    dispatcher.utter_message(text="\n".join(parts), buttons=button_payloads(answer.buttons))
+
+
+def latest_text(tracker: Tracker) -> str:
+    return tracker.latest_message.get("text") or ""
+
+
+def latest_intent(tracker: Tracker) -> str:
+    return (tracker.latest_message.get("intent") or {}).get("name") or ""
+
+
+@dataclass(frozen=True)
+class PlaceLookup:
+    """What the latest message says about the person's place, if anything."""
+
+    match: Optional[OfficeMatch]
+
+    @property
+    def mentioned(self) -> bool:
+        return self.match is not None and self.match.outcome is not Outcome.UNKNOWN
+
+
+def place_in_message(tracker: Tracker) -> PlaceLookup:
+    """Entities first (postcode, town), then the whole message text."""
+    base = knowledge.load()
+    queries = [
+        str(value)
+        for entity in PLACE_ENTITIES
+        for value in tracker.get_latest_entity_values(entity)
+        if value
+    ]
+    for query in [*queries, latest_text(tracker)]:
+        match = base.find_office(query)
+        if match.outcome is not Outcome.UNKNOWN:
+            return PlaceLookup(match)
+    return PlaceLookup(None)
+
+
+def remembered_office(tracker: Tracker) -> Optional[Office]:
+    office_id = tracker.get_slot(SLOT_OFFICE)
+    return knowledge.load().offices.get(office_id) if office_id else None
+
+
+def remember(match: OfficeMatch) -> list[dict[str, Any]]:
+    if match.place is None or match.office is None:
+        return []
+    return [SlotSet(SLOT_TOWN, match.place.label()), SlotSet(SLOT_OFFICE, match.office.id)]

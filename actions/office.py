@@ -1,0 +1,75 @@
+"""Which office is responsible, how to reach it and whether it is open now."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Optional
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+import knowledge
+from actions import common
+from knowledge import OfficeMatch, Outcome
+from knowledge.office_answers import (
+    ASK_FOR_PLACE,
+    UNKNOWN_PLACE,
+    OfficeQuestion,
+    ambiguous_text,
+    office_text,
+    outside_nrw_text,
+)
+
+QUESTION_BY_INTENT = {
+    "ask_responsible_office": OfficeQuestion.RESPONSIBLE,
+    "ask_contact": OfficeQuestion.CONTACT,
+    "ask_opening_hours": OfficeQuestion.HOURS,
+}
+
+
+class ActionOfficeInfo(Action):
+    def name(self) -> str:
+        return "action_office_info"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        intent = common.latest_intent(tracker)
+        question = QUESTION_BY_INTENT.get(intent) or _pending(tracker) or OfficeQuestion.RESPONSIBLE
+        lookup = common.place_in_message(tracker)
+        if lookup.match is not None:
+            return answer_match(dispatcher, lookup.match, question)
+        remembered = tracker.get_slot(common.SLOT_TOWN)
+        if remembered and intent != "inform_town":
+            return answer_match(dispatcher, knowledge.load().find_office(remembered), question)
+        dispatcher.utter_message(text=UNKNOWN_PLACE if intent == "inform_town" else ASK_FOR_PLACE)
+        return [SlotSet(common.SLOT_PENDING, question.value)]
+
+
+def answer_match(
+    dispatcher: CollectingDispatcher, match: OfficeMatch, question: OfficeQuestion
+) -> list[dict[str, Any]]:
+    matched = match.resolution.matched or ""
+    if match.outcome is Outcome.FOUND and match.place and match.office:
+        text = office_text(match.office, match.place, question, common.now())
+        others = [q.value for q in OfficeQuestion if q is not question] + ["request_human"]
+        dispatcher.utter_message(text=text, buttons=common.button_payloads(others))
+        return [*common.remember(match), SlotSet(common.SLOT_PENDING, None)]
+    if match.outcome is Outcome.AMBIGUOUS:
+        buttons = [
+            {"title": place.label(), "payload": "/inform_town" + json.dumps({"town": place.label()}, ensure_ascii=False)}
+            for place in match.resolution.places
+        ]
+        dispatcher.utter_message(text=ambiguous_text(matched), buttons=buttons)
+        return [SlotSet(common.SLOT_PENDING, question.value)]
+    if match.outcome is Outcome.OUTSIDE_NRW:
+        dispatcher.utter_message(text=outside_nrw_text(matched))
+        return [SlotSet(common.SLOT_PENDING, None)]
+    dispatcher.utter_message(text=UNKNOWN_PLACE)
+    return [SlotSet(common.SLOT_PENDING, question.value)]
+
+
+def _pending(tracker: Tracker) -> Optional[OfficeQuestion]:
+    value = tracker.get_slot(common.SLOT_PENDING)
+    return OfficeQuestion(value) if value in {q.value for q in OfficeQuestion} else None

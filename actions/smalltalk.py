@@ -1,0 +1,47 @@
+"""Wanting a person: the office's phone, whether it is open, and how to ask for a callback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import common
+from knowledge.opening_hours import status_text
+
+CALLBACK_HINT = (
+    "Sie können auch um einen Rückruf bitten: Schreiben Sie dem Amt Ihren Namen, Ihre Telefonnummer "
+    "und den Anlass. Wenn Telefonieren für Sie schwierig ist, nennen Sie eine andere Möglichkeit, zum Beispiel E-Mail."
+)
+
+
+class ActionRequestHuman(Action):
+    def name(self) -> str:
+        return "action_request_human"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        office = common.remembered_office(tracker)
+        lookup = common.place_in_message(tracker)
+        events: list[dict[str, Any]] = []
+        if lookup.match is not None and lookup.match.office is not None:
+            office = lookup.match.office
+            events = common.remember(lookup.match)
+        if office is None:
+            text = (
+                "Ich bin ein Computerprogramm und kann Sie nicht direkt verbinden. "
+                "Ich nenne Ihnen gern die Telefonnummer Ihres Amtes. In welcher Stadt oder Gemeinde wohnen Sie? "
+                "Sie können auch Ihre Postleitzahl schreiben.\n" + CALLBACK_HINT
+            )
+            dispatcher.utter_message(text=text)
+            return [*events, SlotSet(common.SLOT_PENDING, "contact")]
+        hours = status_text(office.opening_hours, common.now()) if office.opening_hours else ""
+        text = f"Eine Mitarbeiterin oder ein Mitarbeiter hilft Ihnen gern: {office.name}, Telefon {' oder '.join(office.phones)}."
+        if hours:
+            text += f" {hours}"
+        text += "\nHalten Sie Ihr Geschäftszeichen bereit, wenn Sie schon eins haben.\n" + CALLBACK_HINT
+        dispatcher.utter_message(text=text, buttons=common.button_payloads(["opening_hours"]))
+        return events

@@ -1,0 +1,60 @@
+"""Facts with their sources; the single place numbers and thresholds come from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Union
+
+from knowledge.sources import Source
+
+Value = Union[int, str]
+
+
+def format_number(value: Value) -> str:
+    """German thousands separator: 1140 -> '1.140'."""
+    if isinstance(value, int):
+        return f"{value:,}".replace(",", ".")
+    return str(value)
+
+
+@dataclass(frozen=True)
+class FactValue:
+    value: Value
+    unit: Optional[str]
+    source: Source
+
+    def text(self) -> str:
+        number = format_number(self.value)
+        return f"{number} {self.unit}" if self.unit else number
+
+
+@dataclass(frozen=True)
+class Fact:
+    name: str
+    current: FactValue
+    superseded: tuple[FactValue, ...] = field(default=())
+
+    @property
+    def value(self) -> Value:
+        return self.current.value
+
+    @property
+    def source(self) -> Source:
+        return self.current.source
+
+    def text(self) -> str:
+        return self.current.text()
+
+
+def parse_facts(raw: Mapping[str, Mapping], sources: Mapping[str, Source]) -> dict[str, Fact]:
+    def fact_value(item: Mapping) -> FactValue:
+        return FactValue(value=item["value"], unit=item.get("unit"), source=sources[item["source"]])
+
+    return {
+        name: Fact(
+            name=name,
+            current=fact_value(item),
+            superseded=tuple(fact_value(old) for old in item.get("superseded", [])),
+        )
+        for name, item in raw.items()
+    }

@@ -1,0 +1,88 @@
+"""The offices responsible for the Schwerbehindertenrecht and how to describe them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Mapping, Optional
+
+from knowledge.opening_hours import OpeningHours, status_text
+from knowledge.sources import Source
+
+
+@dataclass(frozen=True)
+class Office:
+    id: str
+    name: str
+    street: str
+    postcode: str
+    city: str
+    phones: tuple[str, ...]
+    email: Optional[str]
+    fax: Optional[str]
+    opening_hours: Optional[OpeningHours]
+    note: Optional[str]
+    source: Source
+    field_sources: Mapping[str, Source]
+    serves: tuple[str, ...]
+
+    @property
+    def address(self) -> str:
+        return f"{self.street}, {self.postcode} {self.city}"
+
+    @property
+    def main_phone(self) -> str:
+        return self.phones[0]
+
+    def source_of(self, field_name: str) -> Source:
+        return self.field_sources.get(field_name, self.source)
+
+    @property
+    def oldest_year(self) -> Optional[int]:
+        years = [s.year for s in (self.source, *self.field_sources.values()) if s.year]
+        return min(years) if years else None
+
+    def contact_text(self) -> str:
+        lines = [f"{self.name}, {self.address}.", f"Telefon: {' oder '.join(self.phones)}."]
+        if self.email:
+            lines.append(f"E-Mail: {self.email}")
+        if self.note:
+            lines.append(self.note)
+        return "\n".join(lines)
+
+    def hours_text(self, now: datetime) -> str:
+        if self.opening_hours is None:
+            return (
+                "Die Öffnungszeiten dieses Amtes liegen mir nicht vor. "
+                f"Bitte fragen Sie telefonisch nach: {self.main_phone}."
+            )
+        return f"Öffnungszeiten: {self.opening_hours.week_text()}.\n{status_text(self.opening_hours, now)}"
+
+    def data_age_text(self) -> str:
+        """Honesty about age: when the data was last confirmed by a source."""
+        dates = {s.date for s in (self.source, *self.field_sources.values()) if s.date}
+        return f"Stand der Angaben: {', '.join(sorted(dates))}."
+
+
+def parse_offices(raw: list[Mapping], sources: Mapping[str, Source]) -> dict[str, Office]:
+    offices = {}
+    for item in raw:
+        hours = item.get("opening_hours")
+        offices[item["id"]] = Office(
+            id=item["id"],
+            name=item["name"],
+            street=item["street"],
+            postcode=str(item["postcode"]),
+            city=item["city"],
+            phones=tuple(item["phones"]),
+            email=item.get("email"),
+            fax=item.get("fax"),
+            opening_hours=OpeningHours.parse(hours) if hours else None,
+            note=item.get("note"),
+            source=sources[item["source"]],
+            field_sources={
+                name: sources[ref["source"]] for name, ref in (item.get("field_sources") or {}).items()
+            },
+            serves=tuple(item["serves"]),
+        )
+    return offices

@@ -1,0 +1,41 @@
+"""Train only when the training data, domain, config or spaCy pipeline changed."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "models" / "assistant.tar.gz"
+FINGERPRINT = ROOT / "models" / "assistant.fingerprint"
+INPUTS = [ROOT / "bot" / "config.yml", ROOT / "bot" / "domain.yml", ROOT / ".spacy" / "de_pipeline" / "meta.json"]
+
+
+def fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in sorted([*INPUTS, *(ROOT / "data").rglob("*.yml")]):
+        digest.update(str(path.relative_to(ROOT)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def main() -> int:
+    current = fingerprint()
+    if MODEL.exists() and FINGERPRINT.exists() and FINGERPRINT.read_text().strip() == current:
+        print(f"Model is up to date: {MODEL.relative_to(ROOT)}")
+        return 0
+    command = [
+        sys.executable, "-m", "rasa", "train",
+        "--config", "bot/config.yml", "--domain", "bot/domain.yml", "--data", "data",
+        "--out", "models", "--fixed-model-name", "assistant", "--force",
+    ]  # fmt: skip
+    result = subprocess.run(command, cwd=ROOT)
+    if result.returncode == 0:
+        FINGERPRINT.write_text(current + "\n")
+    return result.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())

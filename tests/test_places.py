@@ -1,0 +1,100 @@
+"""The town resolver: every municipality and postcode, spellings, districts, ambiguity, outside NRW."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from knowledge import DATA_DIR, Knowledge, Outcome
+from knowledge.places import normalize
+
+
+def rows(name: str) -> list[dict[str, str]]:
+    with open(DATA_DIR / name, encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_all_396_municipalities_resolve_to_their_office(kb: Knowledge) -> None:
+    municipalities = rows("municipalities.csv")
+    assert len(municipalities) == 396
+    for row in municipalities:
+        match = kb.find_office(row["name"])
+        assert match.outcome is Outcome.FOUND, row["name"]
+        assert match.office is kb.office_for_kreis(row["kreis_key"]), row["name"]
+
+
+def test_every_postcode_resolves_or_asks(kb: Knowledge) -> None:
+    by_code: dict[str, set[str]] = {}
+    for row in rows("postcodes.csv"):
+        by_code.setdefault(row["plz"], set()).add(row["ags"][:5])
+    for code, kreise in by_code.items():
+        match = kb.find_office(code)
+        offices = {kb.office_for_kreis(key).id for key in kreise}
+        if len(offices) == 1:
+            assert match.outcome is Outcome.FOUND and match.office.id in offices, code
+        else:
+            assert match.outcome is Outcome.AMBIGUOUS, code
+
+
+@pytest.mark.parametrize(
+    ("query", "office_id"),
+    [
+        ("Köln", "koeln"),
+        ("koeln", "koeln"),
+        ("KÖLN", "koeln"),
+        ("Meine Mutter wohnt in Bocholt", "kreis-borken"),
+        ("ich wohn in bocholdt", "kreis-borken"),
+        ("muenster", "muenster"),
+        ("Mönchengladbch", "moenchengladbach"),
+        ("St. Augustin", "rhein-sieg-kreis"),
+        ("Mülheim a.d. Ruhr", "essen"),
+        ("Halle (Westf.)", "kreis-guetersloh"),
+        ("Haltern", "kreis-recklinghausen"),
+        ("Wünnenberg", "kreis-paderborn"),
+        ("Kalker", "kreis-kleve"),
+        ("Erftkreis", "rhein-erft-kreis"),
+        ("Kreis Neuss", "rhein-kreis-neuss"),
+        ("kreis aachen", "staedteregion-aachen"),
+        ("Aachen", "staedteregion-aachen"),
+        ("Bad Godesberg", "bonn"),
+        ("Wattenscheid", "dortmund"),
+        ("Rheydt", "moenchengladbach"),
+        ("Porz", "koeln"),
+        ("in Essen", "essen"),
+        ("Essen", "essen"),
+        ("44137", "dortmund"),
+        ("ich wohnte in Bochum, jetzt in Wuppertal", "wuppertal"),
+    ],
+)
+def test_queries_resolve(kb: Knowledge, query: str, office_id: str) -> None:
+    match = kb.find_office(query)
+    assert match.outcome is Outcome.FOUND, query
+    assert match.office.id == office_id
+
+
+@pytest.mark.parametrize("query", ["Mülheim", "Oberkassel"])
+def test_ambiguous_names_ask_back(kb: Knowledge, query: str) -> None:
+    match = kb.find_office(query)
+    assert match.outcome is Outcome.AMBIGUOUS
+    assert len(match.offices) >= 2
+
+
+@pytest.mark.parametrize("query", ["Hannover", "Osnabrück", "Hamm (Sieg)", "35390", "ich wohne in Koblenz"])
+def test_places_outside_nrw_are_named_as_such(kb: Knowledge, query: str) -> None:
+    assert kb.find_office(query).outcome is Outcome.OUTSIDE_NRW
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["was kann man essen", "wie ist das wetter", "wir wollen halten", "qwertz", "", "   "],
+)
+def test_ordinary_words_are_not_towns(kb: Knowledge, query: str) -> None:
+    assert kb.find_office(query).outcome is Outcome.UNKNOWN
+
+
+def test_normalize_spellings() -> None:
+    assert normalize("Mönchen-Gladbach") == "moenchen gladbach"
+    assert normalize("Schloß Holte-Stukenbrock") == "schloss holte stukenbrock"
+    assert normalize("St. Augustin") == "sankt augustin"
+    assert normalize("Mülheim a.d. Ruhr") == "muelheim an der ruhr"
