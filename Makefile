@@ -41,7 +41,7 @@ validate: install
 	$(RASA) data validate --config bot/config.yml --domain bot/domain.yml --data data --fail-on-warnings
 
 test-unit: install
-	$(PY) -m pytest -m "not e2e" -q
+	$(PY) -m pytest -m "not e2e and not model" -q
 
 test-e2e: train
 	$(PY) -m pytest -m e2e -q

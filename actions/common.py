@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable, Optional
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -30,9 +31,7 @@ def button_payloads(keys: Iterable[str]) -> list[dict[str, str]]:
     return [{"title": buttons[key].title, "payload": buttons[key].payload} for key in keys]
 
 
-def send_answer(
-    dispatcher: CollectingDispatcher, answer: Answer, extra: Optional[str] = None
-) -> None:
+def send_answer(dispatcher: CollectingDispatcher, answer: Answer, extra: str | None = None) -> None:
     parts = [answer.text] + ([extra] if extra else []) + [answer.source_line()]
     dispatcher.utter_message(text="\n".join(parts), buttons=button_payloads(answer.buttons))
 
@@ -49,7 +48,7 @@ def latest_intent(tracker: Tracker) -> str:
 class PlaceLookup:
     """What the latest message says about the person's place, if anything."""
 
-    match: Optional[OfficeMatch]
+    match: OfficeMatch | None
 
     @property
     def mentioned(self) -> bool:
@@ -60,10 +59,7 @@ def place_in_message(tracker: Tracker) -> PlaceLookup:
     """Entities first (postcode, town), then the whole message text."""
     base = knowledge.load()
     queries = [
-        str(value)
-        for entity in PLACE_ENTITIES
-        for value in tracker.get_latest_entity_values(entity)
-        if value
+        str(value) for entity in PLACE_ENTITIES for value in tracker.get_latest_entity_values(entity) if value
     ]
     for query in [*queries, latest_text(tracker)]:
         match = base.find_office(query)
@@ -72,7 +68,7 @@ def place_in_message(tracker: Tracker) -> PlaceLookup:
     return PlaceLookup(None)
 
 
-def remembered_office(tracker: Tracker) -> Optional[Office]:
+def remembered_office(tracker: Tracker) -> Office | None:
     office_id = tracker.get_slot(SLOT_OFFICE)
     return knowledge.load().offices.get(office_id) if office_id else None
 

@@ -45,17 +45,22 @@ class ActionDefaultFallback(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        office = common.remembered_office(tracker)
-        phone = (
-            f"Ihr Amt erreichen Sie unter {office.main_phone}."
-            if office
-            else "Ich nenne Ihnen gern die Telefonnummer Ihres Amtes, wenn Sie mir Ihren Wohnort schreiben."
-        )
-        dispatcher.utter_message(
-            text=(
-                "Das habe ich leider nicht verstanden. Zu diesen Themen kann ich Ihnen helfen. "
-                f"{phone} Sie können auch einen Rückruf vom Amt erbitten."
-            ),
-            buttons=common.button_payloads([*MAIN_TOPICS, "request_human"]),
-        )
+        send_main_topics(dispatcher, tracker)
         return [UserUtteranceReverted()]
+
+
+def send_main_topics(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """Not understood: say so, offer the main topics, the office's phone and a callback."""
+    office = common.remembered_office(tracker)
+    phone = (
+        f"Ihr Amt erreichen Sie unter {office.main_phone}."
+        if office
+        else "Ich nenne Ihnen gern die Telefonnummer Ihres Amtes, wenn Sie mir Ihren Wohnort schreiben."
+    )
+    dispatcher.utter_message(
+        text=(
+            "Das habe ich leider nicht verstanden. Zu diesen Themen kann ich Ihnen helfen. "
+            f"{phone} Sie können auch einen Rückruf vom Amt erbitten."
+        ),
+        buttons=common.button_payloads([*MAIN_TOPICS, "request_human"]),
+    )

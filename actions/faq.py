@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -29,7 +29,7 @@ class ActionAnswerFaq(Action):
             return []
         answer = _specific_answer(base, intent, tracker) or base.answer(topic.key)
         events: list[dict[str, Any]] = []
-        office: Optional[Office] = common.remembered_office(tracker)
+        office: Office | None = common.remembered_office(tracker)
         lookup = common.place_in_message(tracker)
         if lookup.match is not None and lookup.match.office is not None:
             office = lookup.match.office
@@ -45,7 +45,7 @@ class ActionAnswerFaq(Action):
         return events
 
 
-def _specific_answer(base: Knowledge, intent: str, tracker: Tracker) -> Optional[Answer]:
+def _specific_answer(base: Knowledge, intent: str, tracker: Tracker) -> Answer | None:
     """A Merkzeichen or GdB named in the message narrows the general answer."""
     text = common.latest_text(tracker)
     if intent == "ask_merkzeichen":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Optional
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 import knowledge
 from actions import common
+from actions.fallback import send_main_topics
 from knowledge import OfficeMatch, Outcome
 from knowledge.office_answers import (
     ASK_FOR_PLACE,
@@ -40,10 +41,16 @@ class ActionOfficeInfo(Action):
         lookup = common.place_in_message(tracker)
         if lookup.match is not None:
             return answer_match(dispatcher, lookup.match, question)
+        if intent == "inform_town":
+            if _pending(tracker) is None:  # no question waits for a place: likely not a place at all
+                send_main_topics(dispatcher, tracker)
+                return []
+            dispatcher.utter_message(text=UNKNOWN_PLACE)
+            return []
         remembered = tracker.get_slot(common.SLOT_TOWN)
-        if remembered and intent != "inform_town":
+        if remembered:
             return answer_match(dispatcher, knowledge.load().find_office(remembered), question)
-        dispatcher.utter_message(text=UNKNOWN_PLACE if intent == "inform_town" else ASK_FOR_PLACE)
+        dispatcher.utter_message(text=ASK_FOR_PLACE)
         return [SlotSet(common.SLOT_PENDING, question.value)]
 
 
@@ -58,7 +65,10 @@ def answer_match(
         return [*common.remember(match), SlotSet(common.SLOT_PENDING, None)]
     if match.outcome is Outcome.AMBIGUOUS:
         buttons = [
-            {"title": place.label(), "payload": "/inform_town" + json.dumps({"town": place.label()}, ensure_ascii=False)}
+            {
+                "title": place.label(),
+                "payload": "/inform_town" + json.dumps({"town": place.label()}, ensure_ascii=False),
+            }
             for place in match.resolution.places
         ]
         dispatcher.utter_message(text=ambiguous_text(matched), buttons=buttons)
@@ -70,6 +80,6 @@ def answer_match(
     return [SlotSet(common.SLOT_PENDING, question.value)]
 
 
-def _pending(tracker: Tracker) -> Optional[OfficeQuestion]:
+def _pending(tracker: Tracker) -> OfficeQuestion | None:
     value = tracker.get_slot(common.SLOT_PENDING)
     return OfficeQuestion(value) if value in {q.value for q in OfficeQuestion} else None

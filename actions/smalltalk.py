@@ -13,7 +13,14 @@ from knowledge.opening_hours import status_text
 
 CALLBACK_HINT = (
     "Sie können auch um einen Rückruf bitten: Schreiben Sie dem Amt Ihren Namen, Ihre Telefonnummer "
-    "und den Anlass. Wenn Telefonieren für Sie schwierig ist, nennen Sie eine andere Möglichkeit, zum Beispiel E-Mail."
+    "und den Anlass. Wenn Telefonieren für Sie schwierig ist, nennen Sie eine andere Möglichkeit, "
+    "zum Beispiel E-Mail."
+)
+
+NO_OFFICE_YET = (
+    "Ich bin ein Computerprogramm und kann Sie nicht direkt verbinden. "
+    "Ich nenne Ihnen gern die Telefonnummer Ihres Amtes. In welcher Stadt oder Gemeinde wohnen Sie? "
+    "Sie können auch Ihre Postleitzahl schreiben."
 )
 
 
@@ -31,17 +38,12 @@ class ActionRequestHuman(Action):
             office = lookup.match.office
             events = common.remember(lookup.match)
         if office is None:
-            text = (
-                "Ich bin ein Computerprogramm und kann Sie nicht direkt verbinden. "
-                "Ich nenne Ihnen gern die Telefonnummer Ihres Amtes. In welcher Stadt oder Gemeinde wohnen Sie? "
-                "Sie können auch Ihre Postleitzahl schreiben.\n" + CALLBACK_HINT
-            )
-            dispatcher.utter_message(text=text)
+            dispatcher.utter_message(text=f"{NO_OFFICE_YET}\n{CALLBACK_HINT}")
             return [*events, SlotSet(common.SLOT_PENDING, "contact")]
-        hours = status_text(office.opening_hours, common.now()) if office.opening_hours else ""
-        text = f"Eine Mitarbeiterin oder ein Mitarbeiter hilft Ihnen gern: {office.name}, Telefon {' oder '.join(office.phones)}."
-        if hours:
-            text += f" {hours}"
-        text += "\nHalten Sie Ihr Geschäftszeichen bereit, wenn Sie schon eins haben.\n" + CALLBACK_HINT
-        dispatcher.utter_message(text=text, buttons=common.button_payloads(["opening_hours"]))
+        lines = [f"Eine Mitarbeiterin oder ein Mitarbeiter hilft Ihnen gern: {office.name}."]
+        lines.append(f"Telefon: {' oder '.join(office.phones)}.")
+        if office.opening_hours:
+            lines.append(status_text(office.opening_hours, common.now()))
+        lines += ["Halten Sie Ihr Geschäftszeichen bereit, wenn Sie schon eins haben.", CALLBACK_HINT]
+        dispatcher.utter_message(text="\n".join(lines), buttons=common.button_payloads(["opening_hours"]))
         return events

@@ -10,7 +10,6 @@ import csv
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional
 
 import yaml
 
@@ -68,20 +67,18 @@ class OfficeMatch:
         return self.resolution.outcome
 
     @property
-    def place(self) -> Optional[Place]:
+    def place(self) -> Place | None:
         return self.resolution.place
 
     @property
-    def office(self) -> Optional[Office]:
+    def office(self) -> Office | None:
         return self.offices[0] if self.outcome is Outcome.FOUND else None
 
 
 class Knowledge:
     def __init__(self, data_dir: Path = DATA_DIR) -> None:
         self.sources: dict[str, Source] = parse_sources(_yaml(data_dir / "sources.yml")["sources"])
-        self.facts: dict[str, Fact] = parse_facts(
-            _yaml(data_dir / "facts.yml")["facts"], self.sources
-        )
+        self.facts: dict[str, Fact] = parse_facts(_yaml(data_dir / "facts.yml")["facts"], self.sources)
         answers = _yaml(data_dir / "answers.yml")
         self.topics: dict[str, Topic] = parse_topics(answers["topics"], self.sources)
         self.merkzeichen: dict[str, Topic] = parse_merkzeichen(answers["merkzeichen"], self.sources)
@@ -94,7 +91,7 @@ class Knowledge:
 
     # FAQ ---------------------------------------------------------------------------------
 
-    def topic_for_intent(self, intent: str) -> Optional[Topic]:
+    def topic_for_intent(self, intent: str) -> Topic | None:
         return next((topic for topic in self.topics.values() if topic.intent == intent), None)
 
     def answer(self, topic_key: str) -> Answer:
@@ -103,21 +100,21 @@ class Knowledge:
     def merkzeichen_answer(self, code: str) -> Answer:
         return render(self.merkzeichen[code], self.facts)
 
-    def find_merkzeichen(self, text: str) -> Optional[str]:
+    def find_merkzeichen(self, text: str) -> str | None:
         return find_merkzeichen(text)
 
     @staticmethod
-    def normalize_merkzeichen(value: str) -> Optional[str]:
+    def normalize_merkzeichen(value: str) -> str | None:
         return normalize_merkzeichen(value)
 
     def gdb_values(self) -> list[int]:
         start, stop, step = (self.facts[k].value for k in ("gdb_min", "gdb_max", "gdb_step"))
         return list(range(int(start), int(stop) + 1, int(step)))
 
-    def find_gdb(self, text: str) -> Optional[int]:
+    def find_gdb(self, text: str) -> int | None:
         return find_gdb(text, self.gdb_values())
 
-    def tax_allowance_answer(self, gdb: int) -> Optional[Answer]:
+    def tax_allowance_answer(self, gdb: int) -> Answer | None:
         found = tax_allowance_text(gdb, self.facts)
         if found is None:
             return None

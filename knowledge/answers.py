@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Optional, Sequence
 
 from knowledge.facts import Fact
 from knowledge.sources import Source
@@ -104,13 +104,13 @@ def parse_buttons(raw: Mapping[str, Mapping]) -> dict[str, Button]:
     return buttons
 
 
-def normalize_merkzeichen(value: str) -> Optional[str]:
+def normalize_merkzeichen(value: str) -> str | None:
     """'ag', 'AG', 'aG' -> 'aG'; '1. Kl.' -> '1.Kl'; unknown -> None."""
     key = re.sub(r"[\s.\"'„“]", "", value).lower()
     return _MERKZEICHEN_BY_KEY.get(key)
 
 
-def find_merkzeichen(text: str) -> Optional[str]:
+def find_merkzeichen(text: str) -> str | None:
     """The Merkzeichen a message asks about, by code ('Merkzeichen aG') or by word ('blind')."""
     text = re.sub(r"\b(z|u|d|o)\s*\.\s*(b|a|h|ä)\s*\.", " ", text, flags=re.I)  # z. B., u. a.
     codes = re.findall(r"(?<![\w.])(1\s*\.?\s*kl\.?|tbl|ag|bl|gl|rf|g|h|b)(?![\w])", text, re.I)
@@ -131,9 +131,7 @@ def _single_letter_is_code(letter: str, text: str) -> bool:
     return letter.isupper() or bool(re.search(rf"\b{cue}\s*[\"'„]?{letter}\b", text, re.I))
 
 
-def parse_merkzeichen(
-    raw: Mapping[str, Mapping], sources: Mapping[str, Source]
-) -> dict[str, Topic]:
+def parse_merkzeichen(raw: Mapping[str, Mapping], sources: Mapping[str, Source]) -> dict[str, Topic]:
     return {
         code: Topic(
             key=f"merkzeichen_{code}",
@@ -149,14 +147,14 @@ def parse_merkzeichen(
     }
 
 
-def tax_allowance_text(gdb: int, facts: Mapping[str, Fact]) -> Optional[tuple[str, Source]]:
+def tax_allowance_text(gdb: int, facts: Mapping[str, Fact]) -> tuple[str, Source] | None:
     fact = facts.get(f"tax_allowance_gdb_{gdb}")
     if fact is None:
         return None
     return f"Bei einem GdB von {gdb} beträgt der Pauschbetrag {fact.text()} im Jahr.", fact.source
 
 
-def find_gdb(text: str, allowed: Sequence[int]) -> Optional[int]:
+def find_gdb(text: str, allowed: Sequence[int]) -> int | None:
     for match in re.findall(r"(?<!\d)(\d{2,3})(?!\d)", text):
         if int(match) in allowed:
             return int(match)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, Union
 
 from knowledge.sources import Source
 
-Value = Union[int, str]
+Value = int | str
 
 
 def format_number(value: Value) -> str:
@@ -20,7 +20,7 @@ def format_number(value: Value) -> str:
 @dataclass(frozen=True)
 class FactValue:
     value: Value
-    unit: Optional[str]
+    unit: str | None
     source: Source
 
     def text(self) -> str:

@@ -21,7 +21,8 @@ ASK_FOR_PLACE = (
 )
 UNKNOWN_PLACE = (
     "Diesen Ort finde ich leider nicht in Nordrhein-Westfalen. "
-    "Bitte schreiben Sie Ihre Stadt oder Gemeinde oder Ihre Postleitzahl, zum Beispiel „Bocholt“ oder „46395“."
+    "Bitte schreiben Sie Ihre Stadt oder Gemeinde oder Ihre Postleitzahl, "
+    "zum Beispiel „Bocholt“ oder „46395“."
 )
 BUERGERBUERO_HINT = "Antragsformulare gibt es oft auch im Bürgerbüro Ihrer Stadt oder Gemeinde."
 
@@ -30,7 +31,8 @@ def outside_nrw_text(matched: str) -> str:
     shown = matched if matched.isdigit() else matched.title()
     return (
         f"„{shown}“ liegt nicht in Nordrhein-Westfalen. "
-        "Zuständig ist dann die Stelle für Schwerbehindertenrecht in Ihrem Bundesland, meist das Versorgungsamt. "
+        "Zuständig ist dann die Stelle für Schwerbehindertenrecht in Ihrem Bundesland, "
+        "meist das Versorgungsamt. "
         "Ich kenne nur die Ämter in NRW."
     )
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Mapping, Optional
 
 from knowledge.opening_hours import OpeningHours, status_text
 from knowledge.sources import Source
@@ -18,10 +18,10 @@ class Office:
     postcode: str
     city: str
     phones: tuple[str, ...]
-    email: Optional[str]
-    fax: Optional[str]
-    opening_hours: Optional[OpeningHours]
-    note: Optional[str]
+    email: str | None
+    fax: str | None
+    opening_hours: OpeningHours | None
+    note: str | None
     source: Source
     field_sources: Mapping[str, Source]
     serves: tuple[str, ...]
@@ -38,7 +38,7 @@ class Office:
         return self.field_sources.get(field_name, self.source)
 
     @property
-    def oldest_year(self) -> Optional[int]:
+    def oldest_year(self) -> int | None:
         years = [s.year for s in (self.source, *self.field_sources.values()) if s.year]
         return min(years) if years else None
 

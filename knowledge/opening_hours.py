@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Mapping, Optional, Sequence
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -22,7 +22,7 @@ def _nrw_holidays(year: int) -> holidays.HolidayBase:
     return holidays.country_holidays("DE", subdiv="NW", years=year, language="de")
 
 
-def holiday_name(day: date) -> Optional[str]:
+def holiday_name(day: date) -> str | None:
     return _nrw_holidays(day.year).get(day)
 
 
@@ -42,9 +42,9 @@ class Interval:
 @dataclass(frozen=True)
 class OpeningStatus:
     is_open: bool
-    closes_at: Optional[datetime]
-    next_opening: Optional[datetime]
-    holiday: Optional[str]
+    closes_at: datetime | None
+    next_opening: datetime | None
+    holiday: str | None
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class OpeningHours:
     days: tuple[tuple[Interval, ...], ...]
 
     @classmethod
-    def parse(cls, raw: Mapping[str, Sequence[Sequence[str]]]) -> "OpeningHours":
+    def parse(cls, raw: Mapping[str, Sequence[Sequence[str]]]) -> OpeningHours:
         def interval(pair: Sequence[str]) -> Interval:
             return Interval(time.fromisoformat(pair[0]), time.fromisoformat(pair[1]))
 
@@ -74,7 +74,7 @@ class OpeningHours:
                 return OpeningStatus(True, closes, None, None)
         return OpeningStatus(False, None, self.next_opening(now), holiday_name(today))
 
-    def next_opening(self, now: datetime) -> Optional[datetime]:
+    def next_opening(self, now: datetime) -> datetime | None:
         now = now.astimezone(BERLIN)
         for offset in range(LOOKAHEAD_DAYS):
             day = now.date() + timedelta(days=offset)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Iterable, Optional
 
 from rapidfuzz import fuzz, process
 
@@ -33,7 +33,7 @@ class Place:
     name: str
     kind: PlaceKind
     kreis_key: str
-    municipality: Optional[str] = None
+    municipality: str | None = None
     kreisfrei: bool = False
 
     def label(self) -> str:
@@ -47,11 +47,11 @@ class Place:
 class Resolution:
     outcome: Outcome
     places: tuple[Place, ...] = field(default=())
-    matched: Optional[str] = None
-    method: Optional[str] = None
+    matched: str | None = None
+    method: str | None = None
 
     @property
-    def place(self) -> Optional[Place]:
+    def place(self) -> Place | None:
         return self.places[0] if self.outcome is Outcome.FOUND else None
 
 
@@ -101,9 +101,7 @@ class PlaceIndex:
         self._word_like = {normalize(word) for word in word_like}
         self._context = {normalize(word) for word in context_words}
         self._common = {normalize(word) for word in common_words} - set(self._by_name)
-        self._fuzzy_names = [
-            name for name in self._by_name if len(name) >= 4 and name not in self._word_like
-        ]
+        self._fuzzy_names = [name for name in self._by_name if len(name) >= 4 and name not in self._word_like]
         self.fuzzy_threshold = fuzzy_threshold
 
     def names(self) -> list[str]:
@@ -130,9 +128,9 @@ class PlaceIndex:
             return Resolution(Outcome.OUTSIDE_NRW, matched=code, method="postcode")
         return _found_or_ambiguous(places, code, "postcode")
 
-    def _resolve_exact(self, tokens: list[str]) -> Optional[Resolution]:
+    def _resolve_exact(self, tokens: list[str]) -> Resolution | None:
         """Longest known name in the text; the last mention wins ('jetzt in Hagen')."""
-        best: Optional[tuple[int, str, str]] = None  # (end position, span, kind)
+        best: tuple[int, str, str] | None = None  # (end position, span, kind)
         position = 0
         while position < len(tokens):
             for size in range(min(MAX_SPAN_TOKENS, len(tokens) - position), 0, -1):
@@ -150,7 +148,7 @@ class PlaceIndex:
             return Resolution(Outcome.OUTSIDE_NRW, matched=span, method="exact")
         return _found_or_ambiguous(self._by_name[span], span, "exact")
 
-    def _span_kind(self, span: str, tokens: list[str], position: int, size: int) -> Optional[str]:
+    def _span_kind(self, span: str, tokens: list[str], position: int, size: int) -> str | None:
         if span in self._outside:
             return "outside"
         if span not in self._by_name:
@@ -161,7 +159,7 @@ class PlaceIndex:
                 return None
         return "place"
 
-    def _resolve_fuzzy(self, tokens: list[str]) -> Optional[Resolution]:
+    def _resolve_fuzzy(self, tokens: list[str]) -> Resolution | None:
         spans = {
             " ".join(tokens[start : start + size])
             for size in range(1, 4)
@@ -174,7 +172,7 @@ class PlaceIndex:
             and span not in self._by_name
             and not all(token in self._common for token in span.split())
         ]
-        best: Optional[tuple[float, str, str]] = None
+        best: tuple[float, str, str] | None = None
         for span in candidates:
             match = process.extractOne(
                 span, self._fuzzy_names, scorer=fuzz.ratio, score_cutoff=self.fuzzy_threshold

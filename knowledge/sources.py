@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping, Optional
 
 GENERAL = "general"
 
@@ -12,8 +12,8 @@ GENERAL = "general"
 class Source:
     key: str
     title: str
-    date: Optional[str]
-    year: Optional[int]
+    date: str | None
+    year: int | None
 
     @property
     def is_general(self) -> bool:

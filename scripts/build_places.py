@@ -48,7 +48,7 @@ def main(shared: Path) -> None:
     common = common_german_words(COMMON_WORDS)
     (OUT / "common_words.txt").write_text(
         "# The most frequent German word forms (spacy-lookups-data, MIT licence), lower case.\n"
-        "# The town resolver never fuzzy-matches these (\"halten\" is not Haltern).\n"
+        '# The town resolver never fuzzy-matches these ("halten" is not Haltern).\n'
         + "\n".join(common)
         + "\n",
         encoding="utf-8",

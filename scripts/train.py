@@ -10,7 +10,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "assistant.tar.gz"
 FINGERPRINT = ROOT / "models" / "assistant.fingerprint"
-INPUTS = [ROOT / "bot" / "config.yml", ROOT / "bot" / "domain.yml", ROOT / ".spacy" / "de_pipeline" / "meta.json"]
+INPUTS = [
+    ROOT / "bot" / "config.yml",
+    ROOT / "bot" / "domain.yml",
+    ROOT / ".spacy" / "de_pipeline" / "meta.json",
+]
 
 
 def fingerprint() -> str:

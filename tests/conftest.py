@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 import pytest
 import yaml
@@ -43,9 +44,9 @@ def tracker() -> TrackerFactory:
     def make(
         text: str,
         intent: str,
-        entities: Optional[list[dict[str, Any]]] = None,
-        slots: Optional[dict[str, Any]] = None,
-        ranking: Optional[list[dict[str, Any]]] = None,
+        entities: list[dict[str, Any]] | None = None,
+        slots: dict[str, Any] | None = None,
+        ranking: list[dict[str, Any]] | None = None,
     ) -> Tracker:
         message = {
             "text": text,

@@ -66,7 +66,9 @@ def test_tax_allowance_with_gdb(dispatcher, tracker, domain) -> None:
 
 def test_opening_hours_for_koeln_today(dispatcher, tracker, domain, fixed_now) -> None:
     fixed_now(datetime(2026, 11, 25, 10, 0))  # a Wednesday: closed
-    message = tracker("Ist das Amt in Köln heute offen?", "ask_opening_hours", [{"entity": "town", "value": "Köln"}])
+    message = tracker(
+        "Ist das Amt in Köln heute offen?", "ask_opening_hours", [{"entity": "town", "value": "Köln"}]
+    )
     events = run(ActionOfficeInfo(), dispatcher, message, domain)
     reply = texts(dispatcher)
     assert "Jetzt ist geschlossen" in reply
@@ -109,9 +111,16 @@ def test_place_outside_nrw(dispatcher, tracker, domain) -> None:
 
 
 def test_nonsense_place_asks_again(dispatcher, tracker, domain) -> None:
-    events = run(ActionOfficeInfo(), dispatcher, tracker("xyzabc", "inform_town"), domain)
+    message = tracker("xyzabc", "inform_town", slots={"pending_question": "contact"})
+    events = run(ActionOfficeInfo(), dispatcher, message, domain)
     assert "finde ich leider nicht" in texts(dispatcher)
-    assert events == [SlotSet("pending_question", "responsible_office")]
+    assert events == []  # the question keeps waiting for a place
+
+
+def test_nonsense_without_a_waiting_question_is_a_fallback(dispatcher, tracker, domain) -> None:
+    run(ActionOfficeInfo(), dispatcher, tracker("xq zzv prrt", "inform_town"), domain)
+    assert "nicht verstanden" in texts(dispatcher)
+    assert "/ask_responsible_office" in button_payloads(dispatcher)
 
 
 def test_changed_town_replaces_the_old_one(dispatcher, tracker, domain) -> None:
@@ -123,7 +132,12 @@ def test_changed_town_replaces_the_old_one(dispatcher, tracker, domain) -> None:
 def test_request_human_gives_phone_and_callback(dispatcher, tracker, domain, fixed_now) -> None:
     fixed_now(datetime(2026, 11, 23, 9, 0))
     slots = {"town": "Köln", "office_id": "koeln"}
-    run(ActionRequestHuman(), dispatcher, tracker("ich will einen menschen", "request_human", slots=slots), domain)
+    run(
+        ActionRequestHuman(),
+        dispatcher,
+        tracker("ich will einen menschen", "request_human", slots=slots),
+        domain,
+    )
     reply = texts(dispatcher)
     assert "0221 221-30702" in reply and "Rückruf" in reply and "geöffnet" in reply
 

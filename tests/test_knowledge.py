@@ -12,7 +12,6 @@ from knowledge.opening_hours import BERLIN, holiday_name
 from knowledge.sources import GENERAL
 
 
-
 def test_every_fact_has_a_known_source_and_date(kb: Knowledge) -> None:
     for fact in kb.facts.values():
         assert fact.source.key in kb.sources
