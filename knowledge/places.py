@@ -101,7 +101,14 @@ class PlaceIndex:
         self._word_like = {normalize(word) for word in word_like}
         self._context = {normalize(word) for word in context_words}
         self._common = {normalize(word) for word in common_words} - set(self._by_name)
-        self._fuzzy_names = [name for name in self._by_name if len(name) >= 4 and name not in self._word_like]
+        # Districts are matched exactly only: many are short village names close to ordinary words.
+        self._fuzzy_names = [
+            name
+            for name, bucket in self._by_name.items()
+            if len(name) >= 4
+            and name not in self._word_like
+            and any(place.kind is not PlaceKind.DISTRICT for place in bucket)
+        ]
         self.fuzzy_threshold = fuzzy_threshold
 
     def names(self) -> list[str]:
@@ -168,9 +175,8 @@ class PlaceIndex:
         candidates = [
             span
             for span in spans
-            if len(span) >= 4
-            and span not in self._by_name
-            and not all(token in self._common for token in span.split())
+            if span not in self._by_name
+            and all(len(token) >= 4 and token not in self._common for token in span.split())
         ]
         best: tuple[float, str, str] | None = None
         for span in candidates:

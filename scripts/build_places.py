@@ -12,7 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "knowledge" / "data"
-COMMON_WORDS = 20000
+COMMON_WORDS = 50000
 
 
 def main(shared: Path) -> None:
