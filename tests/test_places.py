@@ -98,3 +98,22 @@ def test_normalize_spellings() -> None:
     assert normalize("Schloß Holte-Stukenbrock") == "schloss holte stukenbrock"
     assert normalize("St. Augustin") == "sankt augustin"
     assert normalize("Mülheim a.d. Ruhr") == "muelheim an der ruhr"
+
+
+def test_resolver_dev_set(kb: Knowledge) -> None:
+    """Held-out variants (tests/data/resolver_dev_set.yml): typos, districts, sentences, outside NRW."""
+    import yaml
+
+    from tests.conftest import ROOT
+
+    cases = yaml.safe_load((ROOT / "tests" / "data" / "resolver_dev_set.yml").read_text())["cases"]
+    assert len(cases) >= 330
+    failures = []
+    for case in cases:
+        match = kb.find_office(case["query"])
+        expected = Outcome(case["outcome"])
+        if match.outcome is not expected or (expected is Outcome.FOUND and match.office.id != case["office"]):
+            failures.append((case["kind"], case["query"], match.outcome.value))
+    strict = [f for f in failures if f[0] in {"outside_nrw", "nonsense", "ambiguous", "exact", "postcode"}]
+    assert not strict, strict
+    assert len(failures) / len(cases) <= 0.02, failures
