@@ -10,7 +10,7 @@ export RASA_TELEMETRY_ENABLED ?= false
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 
-.PHONY: install train run shell test test-unit test-e2e validate bench lint format clean
+.PHONY: install train run shell test test-unit test-e2e validate bench lint format clean callbacks system-deps
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || "$$(scripts/find_python.sh)" -m venv $(VENV)
@@ -23,6 +23,9 @@ $(SPACY): $(STAMP) scripts/setup_spacy.py
 	@touch $@
 
 install: $(STAMP) $(SPACY)
+
+system-deps:
+	scripts/system_deps.sh
 
 train: install
 	$(PY) scripts/train.py
@@ -46,11 +49,14 @@ test-unit: install
 test-e2e: train
 	$(PY) -m pytest -m e2e -q
 
-test: validate train
+test: system-deps validate train
 	$(PY) -m pytest -q
 
 bench: train
 	$(PY) -m tests.bench
+
+callbacks: install
+	@$(PY) -m callbacks.cli list --status open --format jsonl
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -62,5 +62,5 @@ def send_main_topics(dispatcher: CollectingDispatcher, tracker: Tracker) -> None
             "Das habe ich leider nicht verstanden. Zu diesen Themen kann ich Ihnen helfen. "
             f"{phone} Sie können auch einen Rückruf vom Amt erbitten."
         ),
-        buttons=common.button_payloads([*MAIN_TOPICS, "request_human"]),
+        buttons=common.button_payloads([*MAIN_TOPICS, "request_callback"]),
     )

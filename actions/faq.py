@@ -40,7 +40,7 @@ class ActionAnswerFaq(Action):
             if office is None:
                 answer = _with_buttons(answer, ("responsible_office",))
         if answer.needs_case_file:
-            answer = _with_buttons(answer, ("request_human",))
+            answer = _with_buttons(answer, ("request_callback",))
         common.send_answer(dispatcher, answer, extra)
         return events
 

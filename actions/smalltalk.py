@@ -11,11 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import common
 from knowledge.opening_hours import status_text
 
-CALLBACK_HINT = (
-    "Sie können auch um einen Rückruf bitten: Schreiben Sie dem Amt Ihren Namen, Ihre Telefonnummer "
-    "und den Anlass. Wenn Telefonieren für Sie schwierig ist, nennen Sie eine andere Möglichkeit, "
-    "zum Beispiel E-Mail."
-)
+CALLBACK_HINT = "Ich kann auch eine Rückrufbitte an Ihr Amt weitergeben, dann müssen Sie nicht warten."
 
 NO_OFFICE_YET = (
     "Ich bin ein Computerprogramm und kann Sie nicht direkt verbinden. "
@@ -38,12 +34,15 @@ class ActionRequestHuman(Action):
             office = lookup.match.office
             events = common.remember(lookup.match)
         if office is None:
-            dispatcher.utter_message(text=f"{NO_OFFICE_YET}\n{CALLBACK_HINT}")
+            dispatcher.utter_message(
+                text=f"{NO_OFFICE_YET}\n{CALLBACK_HINT}", buttons=common.button_payloads(["request_callback"])
+            )
             return [*events, SlotSet(common.SLOT_PENDING, "contact")]
         lines = [f"Eine Mitarbeiterin oder ein Mitarbeiter hilft Ihnen gern: {office.name}."]
         lines.append(f"Telefon: {' oder '.join(office.phones)}.")
         if office.opening_hours:
             lines.append(status_text(office.opening_hours, common.now()))
         lines += ["Halten Sie Ihr Geschäftszeichen bereit, wenn Sie schon eins haben.", CALLBACK_HINT]
-        dispatcher.utter_message(text="\n".join(lines), buttons=common.button_payloads(["opening_hours"]))
+        buttons = common.button_payloads(["request_callback", "opening_hours"])
+        dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
         return events

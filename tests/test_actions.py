@@ -156,7 +156,7 @@ def test_ask_affirmation_suggests_likely_topics(dispatcher, tracker, domain) -> 
 def test_default_fallback_offers_topics_and_a_person(dispatcher, tracker, domain) -> None:
     run(ActionDefaultFallback(), dispatcher, tracker("blubb", "nlu_fallback"), domain)
     payloads = button_payloads(dispatcher)
-    assert "/ask_apply" in payloads and "/request_human" in payloads
+    assert "/ask_apply" in payloads and "/request_callback" in payloads
     assert "Rückruf" in texts(dispatcher)
 
 

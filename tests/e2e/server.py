@@ -29,7 +29,18 @@ def free_port() -> int:
 @dataclass
 class Assistant:
     url: str
-    tracker_db: Path
+    workdir: Path
+
+    @property
+    def tracker_db(self) -> Path:
+        return self.workdir / "tracker.db"
+
+    @property
+    def callbacks_db(self) -> Path:
+        return self.workdir / "callbacks.db"
+
+    def logs(self) -> str:
+        return "".join(path.read_text(errors="replace") for path in self.workdir.glob("*.log"))
 
     def send(self, sender: str, text: str) -> list[dict]:
         response = requests.post(
@@ -97,7 +108,7 @@ def running_assistant(workdir: Path) -> Iterator[Assistant]:
     try:
         wait_until_up(f"http://127.0.0.1:{action_port}/health", actions, workdir / "actions.log")
         wait_until_up(f"http://127.0.0.1:{rasa_port}/status", rasa, workdir / "rasa.log")
-        yield Assistant(f"http://127.0.0.1:{rasa_port}", workdir / "tracker.db")
+        yield Assistant(f"http://127.0.0.1:{rasa_port}", workdir)
     finally:
         for process in (rasa, actions):
             process.terminate()

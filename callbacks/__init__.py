@@ -1,0 +1,1 @@
+"""Callback requests: validation of what people enter, durable storage, hand-over to the office."""

@@ -1,0 +1,63 @@
+"""Validation of callback form input."""
+
+from __future__ import annotations
+
+import pytest
+
+from callbacks.validation import check_email, check_name, check_phone, check_reason
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Anna Müller", "Anna Müller"),
+        ("  Jean-Luc   O'Neill ", "Jean-Luc O'Neill"),
+        ("Zoë Ağaoğlu", "Zoë Ağaoğlu"),
+        ("Li", "Li"),
+    ],
+)
+def test_names_accepted(raw: str, expected: str) -> None:
+    assert check_name(raw).value == expected
+
+
+@pytest.mark.parametrize(
+    "raw", ["A", "", "Anna123", "<script>", "a" * 101, "Anna  --  Müller", "Robert'); DROP"]
+)
+def test_names_rejected_with_a_german_message(raw: str) -> None:
+    checked = check_name(raw)
+    assert not checked.ok and checked.error.startswith("Bitte")
+
+
+@pytest.mark.parametrize(
+    ("raw", "e164"),
+    [
+        ("0221 221-30702", "+4922122130702"),
+        ("0171/1234567", "+491711234567"),
+        ("+31 20 123 4567", "+31201234567"),
+        ("0049 (231) 50-0", "+49231500"),
+        ("0800 1234567", "+498001234567"),
+    ],
+)
+def test_phone_numbers_are_stored_in_e164(raw: str, e164: str) -> None:
+    assert check_phone(raw).value == e164
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["0900 1234567", "0137 1234567", "01805 123456", "0180 5123456", "abc", "123", "0221 12345678901234"],
+)
+def test_phone_numbers_rejected(raw: str) -> None:
+    checked = check_phone(raw)
+    assert not checked.ok and checked.error
+
+
+def test_reason_is_cleaned_and_limited() -> None:
+    assert check_reason("Frage zu\x00 meinem\tAntrag\n AZ 123").value == "Frage zu meinem Antrag AZ 123"
+    assert not check_reason("   ").ok
+    assert check_reason("x" * 1000).ok
+    assert not check_reason("x" * 1001).ok
+
+
+@pytest.mark.parametrize(("raw", "ok"), [("anna@example.de", True), ("anna@", False), ("a b@c.de", False)])
+def test_email_syntax(raw: str, ok: bool) -> None:
+    assert check_email(raw).ok is ok
