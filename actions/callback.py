@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from functools import lru_cache
 from typing import Any
 
@@ -24,6 +25,7 @@ FORM = "callback_form"
 NAME, PHONE, REASON = "callback_name", "callback_phone", "callback_reason"
 PREFERRED_TIME, ALTERNATIVE = "callback_preferred_time", "callback_alternative"
 OFFICE, CONFIRMED = "callback_office", "callback_confirmed"
+CLOSED = "callback_closed"  # tells the tracker store to mask the request (bot/tracker_store.py)
 PERSONAL_SLOTS = (NAME, PHONE, REASON, PREFERRED_TIME, ALTERNATIVE)
 FORM_SLOTS = (*PERSONAL_SLOTS, OFFICE, CONFIRMED)
 SKIPPED = "keine Angabe"
@@ -85,7 +87,7 @@ class ActionCallbackRefused(Action):
             else "Die Telefonnummer Ihres Amtes nenne ich Ihnen gern, wenn Sie mir Ihren Wohnort schreiben."
         )
         dispatcher.utter_message(text=f"In Ordnung, ich speichere nichts. {phone}")
-        return []
+        return [SlotSet(CLOSED, "refused")]
 
 
 class ActionCancelCallback(Action):
@@ -98,7 +100,12 @@ class ActionCancelCallback(Action):
         dispatcher.utter_message(
             text="Ich habe die Rückrufbitte abgebrochen und nichts gespeichert. Kann ich sonst helfen?"
         )
-        return [ActiveLoop(None), SlotSet("requested_slot", None), *_clear_form()]
+        return [
+            ActiveLoop(None),
+            SlotSet("requested_slot", None),
+            *_clear_form(),
+            SlotSet(CLOSED, "cancelled"),
+        ]
 
 
 class ActionAskCallbackConfirmed(Action):
@@ -242,18 +249,23 @@ class ActionSubmitCallback(Action):
         )
         try:
             reference, created = store().submit(request, tracker.sender_id, common.now())
-        except Exception:  # noqa: BLE001  the person must hear the truth, whatever broke
-            logger.exception("Callback store unavailable")  # no personal data in this message
+        except Exception as error:  # noqa: BLE001  the person must hear the truth, whatever broke
+            # Only the error type: database messages can quote the stored values.
+            logger.error("Callback store unavailable: %s", type(error).__name__)
             dispatcher.utter_message(
-                text="Ihre Rückrufbitte konnte ich leider gerade nicht speichern. Bitte versuchen Sie es "
-                f"später noch einmal oder rufen Sie an: {office.main_phone}."
+                text="Ihre Rückrufbitte konnte ich leider gerade nicht speichern. "
+                "Ihre Angaben habe ich noch. Versuchen Sie es gleich noch einmal, "
+                f"oder rufen Sie an: {office.main_phone}.",
+                buttons=[{"title": "Noch einmal versuchen", "payload": "/affirm"}],
             )
-            return [SlotSet(CONFIRMED, None)]
+            return []
         logger.info("Callback request stored for office %s (new: %s)", office.id, created)
+        if os.environ.get("ASSISTANT_FAULT") == "crash_after_callback_commit":
+            os._exit(70)  # fault injection for the crash test: committed, but no reply sent
         dispatcher.utter_message(
             text=f"Ihre Rückrufbitte ist gespeichert. Ihre Nummer: {reference}.\n{_when(office)}"
         )
-        return _clear_form()
+        return [*_clear_form(), SlotSet(CLOSED, "submitted")]
 
 
 def _when(office: knowledge.Office) -> str:

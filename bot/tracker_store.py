@@ -11,12 +11,14 @@ import json
 from typing import Any
 
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import ActionExecuted
+from rasa.shared.core.events import SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 REMOVED = "[entfernt]"
 FORM_START = "action_offer_callback"
-FORM_END = {"action_submit_callback", "action_cancel_callback", "action_callback_refused"}
+# Set by the actions only when a request really ended (stored, cancelled or refused). A failed
+# action is logged as executed too, so the action name alone must not trigger the masking.
+CLOSED_SLOT = "callback_closed"
 PERSONAL_SLOTS = {
     "callback_name",
     "callback_phone",
@@ -53,12 +55,9 @@ class PrivacySQLTrackerStore(SQLTrackerStore):
 
 def _form_ended_in_latest_turn(tracker: DialogueStateTracker) -> bool:
     for event in reversed(tracker.events):
-        if isinstance(event, ActionExecuted):
-            if event.action_name in FORM_END:
-                return True
-            if event.action_name == "action_listen":
-                continue
-        if event.type_name == "user":
+        if isinstance(event, SlotSet) and event.key == CLOSED_SLOT and event.value:
+            return True
+        if isinstance(event, UserUttered):
             return False
     return False
 

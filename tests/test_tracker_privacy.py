@@ -20,7 +20,7 @@ def user(text: str, intent: str) -> UserUttered:
     )
 
 
-def conversation(end_action: str) -> list:
+def conversation(end_action: str, closed: str | None) -> list:
     return [
         ActionExecuted("action_listen"),
         user("Hallo, ich wohne in Köln", "greet"),
@@ -42,6 +42,7 @@ def conversation(end_action: str) -> list:
         ActionExecuted("action_listen"),
         user("ja", "affirm"),
         ActionExecuted(end_action),
+        *([SlotSet("callback_closed", closed)] if closed else []),
     ]
 
 
@@ -57,7 +58,7 @@ def stored(tmp_path, events: list, sender: str) -> str:
 
 
 def test_submitted_request_is_masked(tmp_path) -> None:
-    data = stored(tmp_path, conversation("action_submit_callback"), "submitted")
+    data = stored(tmp_path, conversation("action_submit_callback", "submitted"), "submitted")
     for secret in (NAME, PHONE, REASON, "9876543"):
         assert secret not in data
     assert REMOVED in data
@@ -66,12 +67,11 @@ def test_submitted_request_is_masked(tmp_path) -> None:
 
 
 def test_cancelled_request_is_masked(tmp_path) -> None:
-    data = stored(tmp_path, conversation("action_cancel_callback"), "cancelled")
+    data = stored(tmp_path, conversation("action_cancel_callback", "cancelled"), "cancelled")
     assert NAME not in data and PHONE not in data
 
 
-def test_ongoing_form_is_not_masked_yet(tmp_path) -> None:
-    """Until the request ends, the form needs its slots; nothing is masked."""
-    events = conversation("action_submit_callback")[:-1]
-    data = stored(tmp_path, events, "ongoing")
+def test_ongoing_or_failed_submission_is_not_masked(tmp_path) -> None:
+    """A failed submission is logged as executed too; the slots must stay for another try."""
+    data = stored(tmp_path, conversation("action_submit_callback", None), "failed")
     assert NAME in data

@@ -30,6 +30,31 @@ def free_port() -> int:
 class Assistant:
     url: str
     workdir: Path
+    env: dict[str, str]
+    action_port: int
+    actions: subprocess.Popen | None = None
+
+    def start_actions(self, **extra_env: str) -> None:
+        """(Re)start the action server, e.g. with a fault injected through the environment."""
+        self.stop_actions()
+        env = {**self.env, **extra_env}
+        command = [
+            str(BIN / "rasa"),
+            "run",
+            "actions",
+            "--actions",
+            "actions",
+            "--port",
+            str(self.action_port),
+        ]
+        log = self.workdir / f"actions-{int(time.time() * 1000)}.log"
+        self.actions = start(command, env, log)
+        wait_until_up(f"http://127.0.0.1:{self.action_port}/health", self.actions, log)
+
+    def stop_actions(self) -> None:
+        if self.actions is not None and self.actions.poll() is None:
+            self.actions.terminate()
+            self.actions.wait(timeout=20)
 
     @property
     def tracker_db(self) -> Path:
@@ -83,11 +108,7 @@ def running_assistant(workdir: Path) -> Iterator[Assistant]:
         "ASSISTANT_DATA_DIR": str(workdir),
         "RASA_TELEMETRY_ENABLED": "false",
     }
-    actions = start(
-        [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port)],
-        env,
-        workdir / "actions.log",
-    )
+    assistant = Assistant(f"http://127.0.0.1:{rasa_port}", workdir, env, action_port)
     rasa = start(
         [
             str(BIN / "rasa"),
@@ -106,14 +127,13 @@ def running_assistant(workdir: Path) -> Iterator[Assistant]:
         workdir / "rasa.log",
     )
     try:
-        wait_until_up(f"http://127.0.0.1:{action_port}/health", actions, workdir / "actions.log")
+        assistant.start_actions()
         wait_until_up(f"http://127.0.0.1:{rasa_port}/status", rasa, workdir / "rasa.log")
-        yield Assistant(f"http://127.0.0.1:{rasa_port}", workdir)
+        yield assistant
     finally:
-        for process in (rasa, actions):
-            process.terminate()
-        for process in (rasa, actions):
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        rasa.terminate()
+        assistant.stop_actions()
+        try:
+            rasa.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            rasa.kill()

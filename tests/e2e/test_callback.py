@@ -50,7 +50,6 @@ def test_happy_path_stores_once_and_leaves_no_personal_data(assistant: Assistant
     for secret in (NAME, "9876543", "XQ-77", "schwerhörig"):
         assert secret not in events, secret
         assert secret not in assistant.logs(), secret
-    assert "ask_wertmarke" not in events  # sanity: the query looked at the right conversation
     assert "request_callback" in events  # intents stay for the reports
 
 
@@ -86,3 +85,23 @@ def test_errors_questions_corrections_and_cancel(assistant: Assistant) -> None:
     cancelled = assistant.reply(sender, "abbrechen")
     assert "abgebrochen" in cancelled
     assert len(stored_requests(assistant)) == before
+
+
+def test_action_server_crash_after_commit_keeps_the_request_exactly_once(assistant: Assistant) -> None:
+    """The action server dies right after the commit, before its reply; the person tries again."""
+    sender, before = "callback-crash", len(stored_requests(assistant))
+    assistant.reply(sender, "Ich wohne in Hagen")
+    assistant.reply(sender, "Ich möchte einen Rückruf")
+    for answer in ("/affirm", "Mia Schulte", "02331 123456", "Frage zur Wertmarke", "/skip", "/skip"):
+        assistant.reply(sender, answer)
+    assistant.start_actions(ASSISTANT_FAULT="crash_after_callback_commit")
+    try:
+        lost = assistant.reply(sender, "/affirm")
+        assert "RR-" not in lost  # never a confirmation that was not sent by the action
+        assert len(stored_requests(assistant)) == before + 1  # committed before the crash
+    finally:
+        assistant.start_actions()
+    again = assistant.reply(sender, "ja")
+    [reference] = [row[0] for row in stored_requests(assistant) if row[1] == "Mia Schulte"]
+    assert reference in again
+    assert len(stored_requests(assistant)) == before + 1
