@@ -10,6 +10,9 @@ from knowledge.opening_hours import OpeningHours, status_text
 from knowledge.sources import Source
 
 
+FIELD_LABELS = {"phones": "Telefon", "email": "E-Mail", "fax": "Fax", "opening_hours": "Öffnungszeiten"}
+
+
 @dataclass(frozen=True)
 class Office:
     id: str
@@ -59,9 +62,12 @@ class Office:
         return f"Öffnungszeiten: {self.opening_hours.week_text()}.\n{status_text(self.opening_hours, now)}"
 
     def data_age_text(self) -> str:
-        """Honesty about age: when the data was last confirmed by a source."""
-        dates = {s.date for s in (self.source, *self.field_sources.values()) if s.date}
-        return f"Stand der Angaben: {', '.join(sorted(dates))}."
+        """Honesty about age: 'Stand der Angaben: Januar 2021; Telefon: 2020 oder später'."""
+        parts = [self.source.date or "unbekannt"]
+        for field_name, source in self.field_sources.items():
+            if source.date and source.date != self.source.date:
+                parts.append(f"{FIELD_LABELS.get(field_name, field_name)}: {source.date}")
+        return f"Stand der Angaben: {'; '.join(parts)}."
 
 
 def parse_offices(raw: list[Mapping], sources: Mapping[str, Source]) -> dict[str, Office]:

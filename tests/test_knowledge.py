@@ -163,3 +163,10 @@ def test_office_without_hours_says_so(kb: Knowledge) -> None:
     bonn = kb.find_office("Bonn").office
     assert bonn.opening_hours is None
     assert "liegen mir nicht vor" in bonn.hours_text(berlin(2026, 11, 23, 9, 0))
+
+
+def test_office_answers_say_how_old_the_data_is(kb: Knowledge) -> None:
+    assert kb.offices["koeln"].data_age_text() == (
+        "Stand der Angaben: Januar 2021; Telefon: 2020 oder später; E-Mail: 2008."
+    )
+    assert kb.offices["essen"].data_age_text() == "Stand der Angaben: 2008."
