@@ -9,7 +9,6 @@ from datetime import datetime
 from knowledge.opening_hours import OpeningHours, status_text
 from knowledge.sources import Source
 
-
 FIELD_LABELS = {"phones": "Telefon", "email": "E-Mail", "fax": "Fax", "opening_hours": "Öffnungszeiten"}
 
 
