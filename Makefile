@@ -36,7 +36,7 @@ run: train
 shell: train
 	@ACTION_PORT=$${ACTION_PORT:-5056}; \
 	$(RASA) run actions --actions actions --port $$ACTION_PORT >/dev/null 2>&1 & pid=$$!; \
-	trap "kill $$pid" EXIT; mkdir -p var; \
+	trap "kill $$pid" EXIT INT TERM HUP; mkdir -p var; \
 	ACTION_SERVER_URL=http://localhost:$$ACTION_PORT/webhook TRACKER_DB=var/shell.db \
 	  $(RASA) shell -m models/assistant.tar.gz --endpoints endpoints.yml
 
