@@ -14,6 +14,17 @@ from rasa_sdk.types import DomainDict
 
 import knowledge
 from actions import common
+from callbacks.slots import (
+    ALTERNATIVE,
+    CLOSED,
+    CONFIRMED,
+    NAME,
+    OFFICE,
+    PERSONAL_SLOTS,
+    PHONE,
+    PREFERRED_TIME,
+    REASON,
+)
 from callbacks.store import CallbackStore, NewRequest, retention_days
 from callbacks.validation import Checked, check_email, check_name, check_phone, check_reason
 from knowledge import Outcome
@@ -21,12 +32,6 @@ from knowledge.opening_hours import describe_moment
 
 logger = logging.getLogger(__name__)
 
-FORM = "callback_form"
-NAME, PHONE, REASON = "callback_name", "callback_phone", "callback_reason"
-PREFERRED_TIME, ALTERNATIVE = "callback_preferred_time", "callback_alternative"
-OFFICE, CONFIRMED = "callback_office", "callback_confirmed"
-CLOSED = "callback_closed"  # tells the tracker store to mask the request (bot/tracker_store.py)
-PERSONAL_SLOTS = (NAME, PHONE, REASON, PREFERRED_TIME, ALTERNATIVE)
 FORM_SLOTS = (*PERSONAL_SLOTS, OFFICE, CONFIRMED)
 SKIPPED = "keine Angabe"
 FIELD_LABELS = {
@@ -130,7 +135,7 @@ class ActionAskCallbackConfirmed(Action):
                 "title": f"{FIELD_LABELS[slot]} ändern",
                 "payload": f'/callback_change{{"callback_field":"{slot}"}}',
             }
-            for slot in (NAME, PHONE, REASON, PREFERRED_TIME, ALTERNATIVE)
+            for slot in PERSONAL_SLOTS
         ]
         buttons.append({"title": "Abbrechen", "payload": "/cancel"})
         dispatcher.utter_message(text="\n".join(lines), buttons=buttons)

@@ -1,6 +1,6 @@
 """SQL tracker store that keeps no personal data of callback requests.
 
-When a callback request is submitted or cancelled, the stored events of that request
+When a callback request is submitted, cancelled or refused, the stored events of that request
 (user messages, bot messages and the personal slot values, from the privacy notice on)
 are overwritten with a placeholder. Intent names stay, so reports still count topics.
 """
@@ -14,21 +14,16 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from callbacks.slots import CLOSED, PERSONAL_SLOTS
+
 REMOVED = "[entfernt]"
 FORM_START = "action_offer_callback"
-# Set by the actions only when a request really ended (stored, cancelled or refused). A failed
-# action is logged as executed too, so the action name alone must not trigger the masking.
-CLOSED_SLOT = "callback_closed"
-PERSONAL_SLOTS = {
-    "callback_name",
-    "callback_phone",
-    "callback_reason",
-    "callback_preferred_time",
-    "callback_alternative",
-}
 
 
 class PrivacySQLTrackerStore(SQLTrackerStore):
+    """Masks a request once the CLOSED slot is set: a failed action is logged as executed too,
+    so the action name alone must not trigger the masking (the slots are needed for a retry)."""
+
     async def save(self, tracker: DialogueStateTracker) -> None:
         await super().save(tracker)
         if _form_ended_in_latest_turn(tracker):
@@ -55,7 +50,7 @@ class PrivacySQLTrackerStore(SQLTrackerStore):
 
 def _form_ended_in_latest_turn(tracker: DialogueStateTracker) -> bool:
     for event in reversed(tracker.events):
-        if isinstance(event, SlotSet) and event.key == CLOSED_SLOT and event.value:
+        if isinstance(event, SlotSet) and event.key == CLOSED and event.value:
             return True
         if isinstance(event, UserUttered):
             return False
