@@ -71,7 +71,8 @@ def answer_match(
             }
             for place in match.resolution.places
         ]
-        dispatcher.utter_message(text=ambiguous_text(matched), buttons=buttons)
+        shortest = min((place.name for place in match.resolution.places), key=len)
+        dispatcher.utter_message(text=ambiguous_text(shortest), buttons=buttons)
         return [SlotSet(common.SLOT_PENDING, question.value)]
     if match.outcome is Outcome.OUTSIDE_NRW:
         dispatcher.utter_message(text=outside_nrw_text(matched))

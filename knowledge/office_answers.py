@@ -37,8 +37,8 @@ def outside_nrw_text(matched: str) -> str:
     )
 
 
-def ambiguous_text(matched: str) -> str:
-    return f"„{matched.title()}“ gibt es mehrmals. Welchen Ort meinen Sie?"
+def ambiguous_text(name: str) -> str:
+    return f"„{name}“ gibt es mehrmals. Welchen Ort meinen Sie?"
 
 
 def office_text(office: Office, place: Place, question: OfficeQuestion, now: datetime) -> str:

@@ -99,7 +99,7 @@ def test_place_answers_the_pending_question(dispatcher, tracker, domain) -> None
 
 def test_ambiguous_place_asks_back_with_buttons(dispatcher, tracker, domain) -> None:
     run(ActionOfficeInfo(), dispatcher, tracker("Mülheim", "inform_town"), domain)
-    assert "mehrmals" in texts(dispatcher)
+    assert "„Mülheim“ gibt es mehrmals" in texts(dispatcher)
     payloads = button_payloads(dispatcher)
     assert any("Mülheim an der Ruhr" in p for p in payloads)
     assert any("Mülheim (Köln)" in p for p in payloads)
