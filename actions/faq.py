@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -64,6 +65,4 @@ def _office_line(office: Office) -> str:
 
 
 def _with_buttons(answer: Answer, keys: tuple[str, ...]) -> Answer:
-    from dataclasses import replace
-
     return replace(answer, buttons=tuple(dict.fromkeys(keys + answer.buttons))[:4])

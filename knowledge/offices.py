@@ -36,14 +36,6 @@ class Office:
     def main_phone(self) -> str:
         return self.phones[0]
 
-    def source_of(self, field_name: str) -> Source:
-        return self.field_sources.get(field_name, self.source)
-
-    @property
-    def oldest_year(self) -> int | None:
-        years = [s.year for s in (self.source, *self.field_sources.values()) if s.year]
-        return min(years) if years else None
-
     def contact_text(self) -> str:
         lines = [f"{self.name}, {self.address}.", f"Telefon: {' oder '.join(self.phones)}."]
         if self.email:

@@ -111,15 +111,6 @@ class PlaceIndex:
         ]
         self.fuzzy_threshold = fuzzy_threshold
 
-    def names(self) -> list[str]:
-        return list(self._by_name)
-
-    def lookup(self, name: str) -> tuple[Place, ...]:
-        return tuple(self._by_name.get(normalize(name), ()))
-
-    def postcode(self, code: str) -> tuple[Place, ...]:
-        return self._postcodes.get(code, ())
-
     def resolve(self, text: str) -> Resolution:
         codes = POSTCODE.findall(text)
         if codes:
