@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -44,19 +43,8 @@ def latest_intent(tracker: Tracker) -> str:
     return (tracker.latest_message.get("intent") or {}).get("name") or ""
 
 
-@dataclass(frozen=True)
-class PlaceLookup:
-    """What the latest message says about the person's place, if anything."""
-
-    match: OfficeMatch | None
-
-    @property
-    def mentioned(self) -> bool:
-        return self.match is not None and self.match.outcome is not Outcome.UNKNOWN
-
-
-def place_in_message(tracker: Tracker) -> PlaceLookup:
-    """Entities first (postcode, town), then the whole message text."""
+def place_in_message(tracker: Tracker) -> OfficeMatch | None:
+    """A place the latest message names: entities first (postcode, town), then the whole text."""
     base = knowledge.load()
     queries = [
         str(value) for entity in PLACE_ENTITIES for value in tracker.get_latest_entity_values(entity) if value
@@ -64,8 +52,17 @@ def place_in_message(tracker: Tracker) -> PlaceLookup:
     for query in [*queries, latest_text(tracker)]:
         match = base.find_office(query)
         if match.outcome is not Outcome.UNKNOWN:
-            return PlaceLookup(match)
-    return PlaceLookup(None)
+            return match
+    return None
+
+
+def current_office(tracker: Tracker) -> tuple[Office | None, list[dict[str, Any]]]:
+    """The office of a place named in this message (remembered via the returned events),
+    else the office remembered from earlier in the conversation."""
+    match = place_in_message(tracker)
+    if match is not None and match.office is not None:
+        return match.office, remember(match)
+    return remembered_office(tracker), []
 
 
 def remembered_office(tracker: Tracker) -> Office | None:

@@ -29,12 +29,7 @@ class ActionAnswerFaq(Action):
             dispatcher.utter_message(response="utter_default")
             return []
         answer = _specific_answer(base, intent, tracker) or base.answer(topic.key)
-        events: list[dict[str, Any]] = []
-        office: Office | None = common.remembered_office(tracker)
-        lookup = common.place_in_message(tracker)
-        if lookup.match is not None and lookup.match.office is not None:
-            office = lookup.match.office
-            events += common.remember(lookup.match)
+        office, events = common.current_office(tracker)
         extra = None
         if answer.office_dependent:
             extra = _office_line(office) if office else PLACE_HINT

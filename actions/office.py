@@ -38,9 +38,9 @@ class ActionOfficeInfo(Action):
     ) -> list[dict[str, Any]]:
         intent = common.latest_intent(tracker)
         question = QUESTION_BY_INTENT.get(intent) or _pending(tracker) or OfficeQuestion.RESPONSIBLE
-        lookup = common.place_in_message(tracker)
-        if lookup.match is not None:
-            return answer_match(dispatcher, lookup.match, question)
+        match = common.place_in_message(tracker)
+        if match is not None:
+            return answer_match(dispatcher, match, question)
         if intent == "inform_town":
             if _pending(tracker) is None:  # no question waits for a place: likely not a place at all
                 send_main_topics(dispatcher, tracker)

@@ -27,12 +27,7 @@ class ActionRequestHuman(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        office = common.remembered_office(tracker)
-        lookup = common.place_in_message(tracker)
-        events: list[dict[str, Any]] = []
-        if lookup.match is not None and lookup.match.office is not None:
-            office = lookup.match.office
-            events = common.remember(lookup.match)
+        office, events = common.current_office(tracker)
         if office is None:
             dispatcher.utter_message(
                 text=f"{NO_OFFICE_YET}\n{CALLBACK_HINT}", buttons=common.button_payloads(["request_callback"])
