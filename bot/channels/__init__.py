@@ -1,0 +1,1 @@
+"""Input channels: REST (web widget), Telegram, telephone; all behind bot.channels.guard."""
