@@ -37,8 +37,8 @@ shell: train
 	@ACTION_PORT=$${ACTION_PORT:-5056}; \
 	$(RASA) run actions --actions actions --port $$ACTION_PORT >/dev/null 2>&1 & pid=$$!; \
 	trap "kill $$pid" EXIT INT TERM HUP; mkdir -p var; \
-	ACTION_SERVER_URL=http://localhost:$$ACTION_PORT/webhook TRACKER_DB=var/shell.db \
-	  $(RASA) shell -m models/assistant.tar.gz --endpoints endpoints.yml
+	export ACTION_SERVER_URL=http://localhost:$$ACTION_PORT/webhook TRACKER_STORE_URL=sqlite:///var/shell.db; \
+	source scripts/env.sh; $(RASA) shell -m models/assistant.tar.gz --endpoints endpoints.yml
 
 validate: install
 	$(RASA) data validate --config bot/config.yml --domain bot/domain.yml --data data --fail-on-warnings

@@ -7,7 +7,7 @@ export RASA_PORT=${RASA_PORT:-5005}
 export ACTION_PORT=${ACTION_PORT:-5055}
 export ACTION_SERVER_URL=${ACTION_SERVER_URL:-http://localhost:${ACTION_PORT}/webhook}
 export ASSISTANT_DATA_DIR=${ASSISTANT_DATA_DIR:-var}
-export TRACKER_DB=${TRACKER_DB:-${ASSISTANT_DATA_DIR}/tracker.db}
+source scripts/env.sh  # endpoints.yml's defaults: SQLite tracker store in var/, in-memory lock store
 mkdir -p "$ASSISTANT_DATA_DIR"
 
 echo "spaCy pipeline: $("$VENV/bin/python" scripts/setup_spacy.py describe)"

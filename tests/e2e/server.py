@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
@@ -26,13 +26,67 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def embedded_defaults() -> dict[str, str]:
+    """bot/defaults.env, the values endpoints.yml gets when nothing else is set."""
+    lines = (ROOT / "bot" / "defaults.env").read_text().splitlines()
+    pairs = (line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+@dataclass
+class RasaServer:
+    """One `rasa run` process; can be stopped and started again on the same port."""
+
+    workdir: Path
+    env: dict[str, str]
+    name: str = "rasa"
+    port: int = field(default_factory=lambda: free_port())
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        command = [
+            str(BIN / "rasa"),
+            "run",
+            "--enable-api",
+            "--port",
+            str(self.port),
+            "-m",
+            str(MODEL),
+            "--credentials",
+            "bot/credentials.yml",
+            "--endpoints",
+            "endpoints.yml",
+        ]  # fmt: skip
+        log = self.workdir / f"{self.name}-{int(time.time() * 1000)}.log"
+        self.process = start(command, self.env, log)
+        wait_until_up(f"{self.url}/status", self.process, log)
+
+    def stop(self, kill: bool = False) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.kill() if kill else self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=20)
+
+
 @dataclass
 class Assistant:
-    url: str
+    rasa: RasaServer
     workdir: Path
     env: dict[str, str]
     action_port: int
     actions: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return self.rasa.url
 
     def start_actions(self, **extra_env: str) -> None:
         """(Re)start the action server, e.g. with a fault injected through the environment."""
@@ -67,15 +121,17 @@ class Assistant:
     def logs(self) -> str:
         return "".join(path.read_text(errors="replace") for path in self.workdir.glob("*.log"))
 
-    def send(self, sender: str, text: str) -> list[dict]:
+    def send(self, sender: str, text: str, url: str | None = None) -> list[dict]:
         response = requests.post(
-            f"{self.url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=30
+            f"{url or self.url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": text},
+            timeout=60,
         )
         response.raise_for_status()
         return response.json()
 
-    def reply(self, sender: str, text: str) -> str:
-        return "\n".join(message.get("text", "") for message in self.send(sender, text))
+    def reply(self, sender: str, text: str, url: str | None = None) -> str:
+        return "\n".join(message.get("text", "") for message in self.send(sender, text, url))
 
 
 def wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
@@ -96,44 +152,31 @@ def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Pope
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
 
 
-@contextmanager
-def running_assistant(workdir: Path) -> Iterator[Assistant]:
-    """The real servers, on free ports, with a SQLite tracker store in `workdir`."""
-    assert MODEL.exists(), "train first: make train"
-    rasa_port, action_port = free_port(), free_port()
-    env = {
+def assistant_env(workdir: Path, action_port: int, **extra_env: str) -> dict[str, str]:
+    """Embedded defaults, then the caller's environment, then this test's files and ports."""
+    return {
+        **embedded_defaults(),
         **os.environ,
         "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
-        "TRACKER_DB": str(workdir / "tracker.db"),
+        "TRACKER_STORE_URL": f"sqlite:///{workdir / 'tracker.db'}",
         "ASSISTANT_DATA_DIR": str(workdir),
         "RASA_TELEMETRY_ENABLED": "false",
+        **extra_env,
     }
-    assistant = Assistant(f"http://127.0.0.1:{rasa_port}", workdir, env, action_port)
-    rasa = start(
-        [
-            str(BIN / "rasa"),
-            "run",
-            "--enable-api",
-            "--port",
-            str(rasa_port),
-            "-m",
-            str(MODEL),
-            "--credentials",
-            "bot/credentials.yml",
-            "--endpoints",
-            "endpoints.yml",
-        ],  # fmt: skip
-        env,
-        workdir / "rasa.log",
-    )
+
+
+@contextmanager
+def running_assistant(workdir: Path, **extra_env: str) -> Iterator[Assistant]:
+    """The real servers, on free ports, with a SQLite tracker store in `workdir` unless
+    `extra_env` says otherwise (e.g. TRACKER_STORE_URL, LOCK_STORE_TYPE)."""
+    assert MODEL.exists(), "train first: make train"
+    action_port = free_port()
+    env = assistant_env(workdir, action_port, **extra_env)
+    assistant = Assistant(RasaServer(workdir, env), workdir, env, action_port)
     try:
         assistant.start_actions()
-        wait_until_up(f"http://127.0.0.1:{rasa_port}/status", rasa, workdir / "rasa.log")
+        assistant.rasa.start()
         yield assistant
     finally:
-        rasa.terminate()
+        assistant.rasa.stop()
         assistant.stop_actions()
-        try:
-            rasa.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            rasa.kill()
