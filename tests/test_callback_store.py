@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from callbacks.store import CallbackStore, NewRequest, Status
-from tests.postgres import postgres_server
+from tests.services import postgres_server
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=timezone.utc)
 REQUEST = NewRequest(

@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL server (Debian's binaries) in a temporary directory."""
+"""Throwaway PostgreSQL and Redis servers (Debian's binaries) in temporary directories."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,4 +49,33 @@ def postgres_server() -> Iterator[str]:
         yield f"postgresql://postgres@127.0.0.1:{port}/assistant"
     finally:
         run(str(binaries / "pg_ctl"), "-D", str(data), "-m", "fast", "stop")
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@contextmanager
+def redis_server() -> Iterator[int]:
+    """Yield the port of a fresh Redis server on 127.0.0.1 (no persistence); it stops afterwards."""
+    executable = shutil.which("redis-server")
+    if executable is None:
+        raise RuntimeError("Redis is missing: run scripts/system_deps.sh (apt-get install redis-server)")
+    port, directory = _free_port(), Path(tempfile.mkdtemp(prefix="assistant-redis-"))
+    command = [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    log = (directory / "redis.log").open("w")
+    process = subprocess.Popen([*command, "--dir", str(directory)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    output = (directory / "redis.log").read_text()
+                    raise RuntimeError(f"Redis did not start: {output}") from None
+                time.sleep(0.1)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
         shutil.rmtree(directory, ignore_errors=True)
