@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -31,6 +33,8 @@ def button_payloads(keys: Iterable[str]) -> list[dict[str, str]]:
 
 
 def send_answer(dispatcher: CollectingDispatcher, answer: Answer, extra: str | None = None) -> None:
+    if os.environ.get("ASSISTANT_FAULT") == "slow_answers":  # fault injection: a lookup that hangs
+        time.sleep(float(os.environ.get("ASSISTANT_FAULT_DELAY_S", "30")))
     parts = [answer.text] + ([extra] if extra else []) + [answer.source_line()]
     dispatcher.utter_message(text="\n".join(parts), buttons=button_payloads(answer.buttons))
 

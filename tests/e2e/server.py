@@ -161,6 +161,7 @@ def assistant_env(workdir: Path, action_port: int, **extra_env: str) -> dict[str
         "TRACKER_STORE_URL": f"sqlite:///{workdir / 'tracker.db'}",
         "ASSISTANT_DATA_DIR": str(workdir),
         "RASA_TELEMETRY_ENABLED": "false",
+        "REPLY_TIMEOUT_S": "10",  # the guard's limit; replies here take well under a second
         **extra_env,
     }
 
