@@ -10,7 +10,8 @@ export RASA_TELEMETRY_ENABLED ?= false
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 
-.PHONY: install train run shell test test-unit test-e2e validate bench lint format clean callbacks system-deps
+.PHONY: install train run shell test test-unit test-e2e validate bench bench-load report lint format clean callbacks \
+	system-deps
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || "$$(scripts/find_python.sh)" -m venv $(VENV)
@@ -54,6 +55,9 @@ test: system-deps validate train
 
 bench: train
 	$(PY) -m tests.bench
+
+report: install
+	$(PY) -m reports $(REPORT_ARGS)
 
 callbacks: install
 	@$(PY) -m callbacks.cli list --status open --format jsonl

@@ -1,0 +1,1 @@
+"""Reports for hotline managers, computed from the tracker store (docs/report.md)."""
