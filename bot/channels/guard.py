@@ -53,7 +53,7 @@ def _env_number(name: str, default: float) -> float:
 @dataclass(frozen=True)
 class Limits:
     max_length: int = 1000
-    burst: int = 10
+    burst: int = 20
     per_minute: float = 30.0
     reply_timeout_s: float = 20.0
 
