@@ -13,6 +13,12 @@ from knowledge.opening_hours import status_text
 
 CALLBACK_HINT = "Ich kann auch eine Rückrufbitte an Ihr Amt weitergeben, dann müssen Sie nicht warten."
 
+# What the offices ask for on the phone (Köln and Düsseldorf pages: Geschäftszeichen, name, birth date).
+READY_FOR_THE_CALL = (
+    "Halten Sie für den Anruf bitte bereit: Ihr Geschäftszeichen, wenn Sie schon eins haben, "
+    "Ihren Namen und Ihr Geburtsdatum."
+)
+
 NO_OFFICE_YET = (
     "Ich bin ein Computerprogramm und kann Sie nicht direkt verbinden. "
     "Ich nenne Ihnen gern die Telefonnummer Ihres Amtes. In welcher Stadt oder Gemeinde wohnen Sie? "
@@ -37,7 +43,7 @@ class ActionRequestHuman(Action):
         lines.append(f"Telefon: {' oder '.join(office.phones)}.")
         if office.opening_hours:
             lines.append(status_text(office.opening_hours, common.now()))
-        lines += ["Halten Sie Ihr Geschäftszeichen bereit, wenn Sie schon eins haben.", CALLBACK_HINT]
+        lines += [READY_FOR_THE_CALL, CALLBACK_HINT]
         buttons = common.button_payloads(["request_callback", "opening_hours"])
         dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
         return events
