@@ -56,6 +56,9 @@ test: system-deps validate train
 bench: train
 	$(PY) -m tests.bench
 
+bench-load: train
+	$(PY) -m tests.load --write
+
 report: install
 	$(PY) -m reports $(REPORT_ARGS)
 

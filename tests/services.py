@@ -79,3 +79,14 @@ def redis_server() -> Iterator[int]:
         process.wait(timeout=10)
         log.close()
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def shared_stores_env(db_url: str, redis_port: int) -> dict[str, str]:
+    """Environment for Rasa servers that share one PostgreSQL and one Redis (docs/deployment.md)."""
+    return {
+        "TRACKER_STORE_URL": db_url,
+        "DATABASE_URL": db_url,
+        "LOCK_STORE_TYPE": "bot.lock_store.AtomicRedisLockStore",
+        "REDIS_HOST": "127.0.0.1",
+        "REDIS_PORT": str(redis_port),
+    }

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from bot.channels.guard import SLOW, TROUBLE
 from tests.e2e.server import Assistant, RasaServer, running_assistant
-from tests.services import postgres_server, redis_server
+from tests.services import postgres_server, redis_server, shared_stores_env
 
 pytestmark = pytest.mark.e2e
 
@@ -53,11 +53,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     with postgres_server() as db_url, redis_server() as redis_port:
         workdir: Path = tmp_path_factory.mktemp("two-servers")
         shared = {
-            "TRACKER_STORE_URL": db_url,
-            "DATABASE_URL": db_url,
-            "LOCK_STORE_TYPE": "bot.lock_store.AtomicRedisLockStore",
-            "REDIS_HOST": "127.0.0.1",
-            "REDIS_PORT": str(redis_port),
+            **shared_stores_env(db_url, redis_port),
             # Waiting messages of one conversation poll Rasa's lock once a second: the twelfth
             # simultaneous one waits about 12 s, longer than the guard's limit in the other tests.
             "REPLY_TIMEOUT_S": "60",
