@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
+import yaml
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -26,7 +29,14 @@ from callbacks.slots import (
     REASON,
 )
 from callbacks.store import CallbackStore, NewRequest, retention_days
-from callbacks.validation import Checked, check_email, check_name, check_phone, check_reason
+from callbacks.validation import (
+    Checked,
+    check_email,
+    check_name,
+    check_phone,
+    check_reason,
+    looks_like_a_name,
+)
 from knowledge import Outcome
 from knowledge.opening_hours import describe_moment
 
@@ -57,6 +67,34 @@ PRIVACY_NOTICE = (
 @lru_cache(maxsize=1)
 def store() -> CallbackStore:
     return CallbackStore()
+
+
+NLU_DATA = Path(__file__).resolve().parents[1] / "data" / "nlu"
+
+
+@lru_cache(maxsize=1)
+def question_words() -> frozenset[str]:
+    """Every word of the training examples of the questions (intents ask_*), lower case."""
+    words: set[str] = set()
+    for path in NLU_DATA.glob("*.yml"):
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
+            if str(item.get("intent", "")).startswith("ask_"):
+                text = re.sub(r"\]\([^)]*\)|[\[\]]", " ", item["examples"])
+                words.update(word.lower() for word in re.findall(r"[^\W\d_]+", text))
+    return frozenset(words)
+
+
+def name_instead_of_question(tracker: Tracker) -> list[dict[str, Any]] | None:
+    """At "Wie heißen Sie?", a name like "Uwe Grün" can be classified as a question (grün: the orange
+    card) and would be answered instead of taken. Returns the name slot for such a message."""
+    if (tracker.active_loop or {}).get("name") != "callback_form":
+        return None
+    if tracker.get_slot("requested_slot") != NAME:
+        return None
+    text = common.latest_text(tracker)
+    if not looks_like_a_name(text, question_words()):
+        return None
+    return [SlotSet(NAME, check_name(text).value)]
 
 
 class ActionOfferCallback(Action):

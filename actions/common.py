@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Iterable
@@ -13,7 +14,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 import knowledge
-from knowledge import Answer, Office, OfficeMatch, Outcome
+from knowledge import Answer, Office, OfficeMatch, Outcome, Place
 from knowledge.opening_hours import BERLIN
 
 SLOT_TOWN = "town"
@@ -37,6 +38,18 @@ def send_answer(dispatcher: CollectingDispatcher, answer: Answer, extra: str | N
         time.sleep(float(os.environ.get("ASSISTANT_FAULT_DELAY_S", "30")))
     parts = [answer.text] + ([extra] if extra else []) + [answer.source_line()]
     dispatcher.utter_message(text="\n".join(parts), buttons=button_payloads(answer.buttons))
+
+
+def place_button(place: Place, title: str | None = None) -> dict[str, str]:
+    """A button that tells the assistant this place, as if the person had typed it."""
+    payload = "/inform_town" + json.dumps({"town": place.label()}, ensure_ascii=False)
+    return {"title": title or place.label(), "payload": payload}
+
+
+def found_place(tracker: Tracker) -> OfficeMatch | None:
+    """The latest message names exactly one place of NRW (and so one office)."""
+    match = place_in_message(tracker)
+    return match if match is not None and match.outcome is Outcome.FOUND and match.place else None
 
 
 def latest_text(tracker: Tracker) -> str:

@@ -28,6 +28,9 @@ class ActionAskAffirmation(Action):
         ranking = tracker.latest_message.get("intent_ranking") or []
         keys = [by_intent[item["name"]] for item in ranking if item.get("name") in by_intent]
         buttons = common.button_payloads(keys[:MAX_SUGGESTIONS])
+        match = common.found_place(tracker)  # "Stadtlohn" alone is often not understood as a place
+        if match is not None and match.place is not None:
+            buttons.insert(0, common.place_button(match.place, f"Zuständiges Amt für {match.place.label()}"))
         buttons.append({"title": "Nein, etwas anderes", "payload": "/deny"})
         dispatcher.utter_message(
             text="Ich bin nicht sicher, ob ich Sie richtig verstehe. Meinen Sie eines davon?",

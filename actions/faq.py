@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 import knowledge
 from actions import common
+from actions.callback import name_instead_of_question
 from knowledge import Answer, Knowledge, Office
 
 PLACE_HINT = "Schreiben Sie mir Ihren Wohnort, dann nenne ich Ihnen Ihr zuständiges Amt."
@@ -22,6 +23,9 @@ class ActionAnswerFaq(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        name = name_instead_of_question(tracker)
+        if name is not None:
+            return name
         base = knowledge.load()
         intent = common.latest_intent(tracker)
         topic = base.topic_for_intent(intent)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -11,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 import knowledge
 from actions import common
+from actions.callback import name_instead_of_question
 from actions.fallback import send_main_topics
 from knowledge import OfficeMatch, Outcome
 from knowledge.office_answers import (
@@ -29,6 +29,10 @@ QUESTION_BY_INTENT = {
 }
 
 
+# "ich wohne seit kurzem in Bad Salzuflen": longer messages with a place are about something else.
+MAX_WORDS_OF_A_PLACE_ANSWER = 6
+
+
 class ActionOfficeInfo(Action):
     def name(self) -> str:
         return "action_office_info"
@@ -36,6 +40,9 @@ class ActionOfficeInfo(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        name = name_instead_of_question(tracker)
+        if name is not None:
+            return name
         intent = common.latest_intent(tracker)
         question = QUESTION_BY_INTENT.get(intent) or _pending(tracker) or OfficeQuestion.RESPONSIBLE
         match = common.place_in_message(tracker)
@@ -54,6 +61,23 @@ class ActionOfficeInfo(Action):
         return [SlotSet(common.SLOT_PENDING, question.value)]
 
 
+class ActionOutOfScope(Action):
+    """Out of scope, unless a short message names a place of NRW: "ich komme aus Stadtlohn" is often
+    classified as out of scope, but the person wants to know their office."""
+
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        match = common.found_place(tracker)
+        if match is not None and len(common.latest_text(tracker).split()) <= MAX_WORDS_OF_A_PLACE_ANSWER:
+            return answer_match(dispatcher, match, _pending(tracker) or OfficeQuestion.RESPONSIBLE)
+        dispatcher.utter_message(response="utter_out_of_scope")
+        return []
+
+
 def answer_match(
     dispatcher: CollectingDispatcher, match: OfficeMatch, question: OfficeQuestion
 ) -> list[dict[str, Any]]:
@@ -64,13 +88,7 @@ def answer_match(
         dispatcher.utter_message(text=text, buttons=common.button_payloads(others))
         return [*common.remember(match), SlotSet(common.SLOT_PENDING, None)]
     if match.outcome is Outcome.AMBIGUOUS:
-        buttons = [
-            {
-                "title": place.label(),
-                "payload": "/inform_town" + json.dumps({"town": place.label()}, ensure_ascii=False),
-            }
-            for place in match.resolution.places
-        ]
+        buttons = [common.place_button(place) for place in match.resolution.places]
         shortest = min((place.name for place in match.resolution.places), key=len)
         dispatcher.utter_message(text=ambiguous_text(shortest), buttons=buttons)
         return [SlotSet(common.SLOT_PENDING, question.value)]

@@ -58,6 +58,16 @@ def check_name(text: str) -> Checked:
     return Checked(value=name)
 
 
+def looks_like_a_name(text: str, topic_words: frozenset[str]) -> bool:
+    """A bare name ("Uwe Grün", "Sabine Hilfe") and not a question in keywords ("Wertmarke Kosten"):
+    two to four words of letters whose first word never occurs in the questions people ask."""
+    checked = check_name(text)
+    if not checked.ok:
+        return False
+    words = checked.value.split()
+    return 2 <= len(words) <= 4 and words[0].lower() not in topic_words
+
+
 def check_phone(text: str) -> Checked:
     raw = _clean(text)
     if re.search(r"[^\d\s+()/\-.]", raw):

@@ -8,7 +8,7 @@ from rasa_sdk.events import SlotSet
 
 from actions.fallback import ActionAskAffirmation, ActionDefaultFallback
 from actions.faq import ActionAnswerFaq
-from actions.office import ActionOfficeInfo
+from actions.office import ActionOfficeInfo, ActionOutOfScope
 from actions.smalltalk import ActionRequestHuman
 from tests.conftest import button_payloads, texts
 
@@ -166,3 +166,23 @@ def test_every_domain_action_is_implemented(domain) -> None:
     executor = ActionExecutor()
     executor.register_package("actions")
     assert set(domain["actions"]) <= set(executor.actions)
+
+
+def test_ask_affirmation_offers_the_office_of_a_place_it_did_not_understand(
+    dispatcher, tracker, domain
+) -> None:
+    run(ActionAskAffirmation(), dispatcher, tracker("Stadtlohn", "nlu_fallback"), domain)
+    first = dispatcher.messages[0]["buttons"][0]
+    assert first["payload"] == '/inform_town{"town": "Stadtlohn"}' and "Stadtlohn" in first["title"]
+
+
+def test_out_of_scope_with_a_place_answers_with_the_office(dispatcher, tracker, domain, kb) -> None:
+    events = run(ActionOutOfScope(), dispatcher, tracker("ich komme aus Stadtlohn", "out_of_scope"), domain)
+    office = kb.find_office("Stadtlohn").office
+    assert office.main_phone in texts(dispatcher)
+    assert {"event": "slot", "timestamp": None, "name": "office_id", "value": office.id} in events
+
+
+def test_out_of_scope_without_a_place_says_what_the_assistant_can_do(dispatcher, tracker, domain) -> None:
+    run(ActionOutOfScope(), dispatcher, tracker("wie wird das wetter morgen", "out_of_scope"), domain)
+    assert dispatcher.messages[0]["response"] == "utter_out_of_scope"

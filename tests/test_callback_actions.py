@@ -18,6 +18,8 @@ from actions.callback import (
     ActionSubmitCallback,
     ValidateCallbackForm,
 )
+from actions.faq import ActionAnswerFaq
+from actions.office import ActionOfficeInfo
 from callbacks.store import CallbackStore
 from tests.conftest import button_payloads, texts
 
@@ -161,3 +163,16 @@ def test_cancel_stores_nothing_and_clears(dispatcher, tracker, domain, store) ->
     events = ActionCancelCallback().run(dispatcher, tracker("abbrechen", "cancel", slots=FILLED), domain)
     assert "abgebrochen" in texts(dispatcher) and store.list() == []
     assert SlotSet("callback_name", None) in events
+
+
+@pytest.mark.parametrize("action", [ActionAnswerFaq(), ActionOfficeInfo()])
+def test_a_name_taken_for_a_question_fills_the_name_slot(action, dispatcher, tracker, domain) -> None:
+    form = tracker("Uwe Grün", "ask_orange_card", slots={"requested_slot": "callback_name"})
+    form.active_loop = {"name": "callback_form"}
+    assert action.run(dispatcher, form, domain) == [SlotSet("callback_name", "Uwe Grün")]
+    assert dispatcher.messages == []
+
+
+def test_outside_the_form_the_same_words_are_a_question(dispatcher, tracker, domain) -> None:
+    ActionAnswerFaq().run(dispatcher, tracker("Uwe Grün", "ask_orange_card"), domain)
+    assert dispatcher.messages

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from callbacks.validation import check_email, check_name, check_phone, check_reason
+from callbacks.validation import check_email, check_name, check_phone, check_reason, looks_like_a_name
 
 
 @pytest.mark.parametrize(
@@ -61,3 +61,18 @@ def test_reason_is_cleaned_and_limited() -> None:
 @pytest.mark.parametrize(("raw", "ok"), [("anna@example.de", True), ("anna@", False), ("a b@c.de", False)])
 def test_email_syntax(raw: str, ok: bool) -> None:
     assert check_email(raw).ok is ok
+
+
+QUESTION_WORDS = frozenset({"wertmarke", "kosten", "ausweis", "verloren", "merkzeichen", "wie", "orange"})
+
+
+@pytest.mark.parametrize("text", ["Uwe Grün", "Ilse Wertmann", "Frank Ausweis", "anna-lena de vries"])
+def test_a_bare_name_looks_like_a_name_even_with_topic_words_in_it(text: str) -> None:
+    assert looks_like_a_name(text, QUESTION_WORDS)
+
+
+@pytest.mark.parametrize(
+    "text", ["Wertmarke Kosten", "Ausweis verloren", "wie teuer", "Anna", "Merkzeichen aG", "Uwe Grün?"]
+)
+def test_keyword_questions_and_single_words_are_no_names(text: str) -> None:
+    assert not looks_like_a_name(text, QUESTION_WORDS)

@@ -105,3 +105,13 @@ def test_action_server_crash_after_commit_keeps_the_request_exactly_once(assista
     [reference] = [row[0] for row in stored_requests(assistant) if row[1] == "Mia Schulte"]
     assert reference in again
     assert len(stored_requests(assistant)) == before + 1
+
+
+@pytest.mark.parametrize("name", ["Uwe Grün", "Ilse Wertmann", "Detlef Bahn"])
+def test_names_that_sound_like_topics_are_taken_as_names(assistant: Assistant, name: str) -> None:
+    sender = f"callback-name-{name}"
+    assistant.reply(sender, "Ich wohne in Herne")
+    assistant.reply(sender, "Rückruf bitte")
+    assert "heißen" in assistant.reply(sender, "/affirm")
+    assert "Telefonnummer" in assistant.reply(sender, name)
+    assistant.reply(sender, "/cancel")
