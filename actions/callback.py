@@ -38,6 +38,7 @@ from callbacks.validation import (
     looks_like_a_name,
 )
 from knowledge import Outcome
+from knowledge.office_answers import phone_text
 from knowledge.opening_hours import describe_moment
 
 logger = logging.getLogger(__name__)
@@ -123,12 +124,7 @@ class ActionCallbackRefused(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        office = common.remembered_office(tracker)
-        phone = (
-            f"Sie erreichen {office.name} unter {office.main_phone}."
-            if office
-            else "Die Telefonnummer Ihres Amtes nenne ich Ihnen gern, wenn Sie mir Ihren Wohnort schreiben."
-        )
+        phone = phone_text(common.remembered_office(tracker))
         dispatcher.utter_message(text=f"In Ordnung, ich speichere nichts. {phone}")
         return [SlotSet(CLOSED, "refused")]
 

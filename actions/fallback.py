@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 import knowledge
 from actions import common
+from knowledge.office_answers import phone_text
 
 MAX_SUGGESTIONS = 3
 MAIN_TOPICS = ("apply", "extend", "lost_card", "wertmarke", "parking", "responsible_office")
@@ -54,12 +55,7 @@ class ActionDefaultFallback(Action):
 
 def send_main_topics(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     """Not understood: say so, offer the main topics, the office's phone and a callback."""
-    office = common.remembered_office(tracker)
-    phone = (
-        f"Ihr Amt erreichen Sie unter {office.main_phone}."
-        if office
-        else "Ich nenne Ihnen gern die Telefonnummer Ihres Amtes, wenn Sie mir Ihren Wohnort schreiben."
-    )
+    phone = phone_text(common.remembered_office(tracker))
     dispatcher.utter_message(
         text=(
             "Das habe ich leider nicht verstanden. Zu diesen Themen kann ich Ihnen helfen. "

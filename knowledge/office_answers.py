@@ -24,7 +24,17 @@ UNKNOWN_PLACE = (
     "Bitte schreiben Sie Ihre Stadt oder Gemeinde oder Ihre Postleitzahl, "
     "zum Beispiel „Bocholt“ oder „46395“."
 )
+ASK_PLACE_FOR_PHONE = (
+    "Ich nenne Ihnen gern die Telefonnummer Ihres Amtes, wenn Sie mir Ihren Wohnort schreiben."
+)
 BUERGERBUERO_HINT = "Antragsformulare gibt es oft auch im Bürgerbüro Ihrer Stadt oder Gemeinde."
+
+
+def phone_text(office: Office | None) -> str:
+    """How to reach the office by phone; without an office, how to find out which one it is."""
+    if office is None:
+        return ASK_PLACE_FOR_PHONE
+    return f"Sie erreichen {office.name} unter {' oder '.join(office.phones)}."
 
 
 def outside_nrw_text(matched: str) -> str:

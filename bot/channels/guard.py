@@ -24,6 +24,7 @@ from rasa.core.channels.channel import OutputChannel, UserMessage
 
 import knowledge
 from actions.common import SLOT_OFFICE
+from knowledge.office_answers import phone_text
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +39,6 @@ TOO_FAST = (
 )
 TROUBLE = "Entschuldigung, ich kann Ihre Frage gerade nicht beantworten. Es gibt eine technische Störung."
 SLOW = "Entschuldigung, die Antwort dauert gerade zu lange. Bitte fragen Sie in einer Minute noch einmal."
-CALL_OFFICE = "Sie erreichen {office} unter {phones}."
-ASK_PLACE = "Schreiben Sie mir Ihren Wohnort, dann nenne ich Ihnen die Telefonnummer Ihres Amtes."
 
 
 def _env_number(name: str, default: float) -> float:
@@ -172,10 +171,7 @@ def office_help(text: str, office_id: str | None) -> str:
     """The phone number of the office named in the message or remembered, else a request for the place."""
     kb = knowledge.load()
     office = kb.find_office(text).office if text else None
-    office = office or kb.offices.get(office_id or "")
-    if office is None:
-        return ASK_PLACE
-    return CALL_OFFICE.format(office=office.name, phones=" oder ".join(office.phones))
+    return phone_text(office or kb.offices.get(office_id or ""))
 
 
 def _log_failure(task: asyncio.Future) -> None:
