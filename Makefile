@@ -39,10 +39,10 @@ shell: train
 	$(RASA) run actions --actions actions --port $$ACTION_PORT >/dev/null 2>&1 & pid=$$!; \
 	trap "kill $$pid" EXIT INT TERM HUP; mkdir -p var; \
 	export ACTION_SERVER_URL=http://localhost:$$ACTION_PORT/webhook TRACKER_STORE_URL=sqlite:///var/shell.db; \
-	source scripts/env.sh; $(RASA) shell -m models/assistant.tar.gz --endpoints endpoints.yml
+	source scripts/env.sh; $(PY) -m bot.server shell -m models/assistant.tar.gz --endpoints endpoints.yml
 
 validate: install
-	$(RASA) data validate --config bot/config.yml --domain bot/domain.yml --data data --fail-on-warnings
+	$(RASA) data validate --config bot/config.yml --domain bot/domain --data data --fail-on-warnings
 
 test-unit: install
 	$(PY) -m pytest -m "not e2e and not model" -q

@@ -1,5 +1,5 @@
-"""The Rasa side: config, domain, channels, tracker and lock stores."""
+"""The Rasa side: config, domain, NLU components, channels, tracker and lock stores.
 
-from bot import rasa_patches
-
-rasa_patches.apply()
+Importing this package changes nothing in Rasa; `python -m bot.server` applies bot.rasa_patches
+explicitly before it starts Rasa.
+"""

@@ -1,4 +1,4 @@
-"""A speed fix for Rasa 3.6, applied whenever the Rasa server loads our modules (bot/__init__.py).
+"""A speed fix for Rasa 3.6, applied by `python -m bot.server` before Rasa starts.
 
 RemoteAction._validate_action_result calls jsonschema.validate(), which first checks the schema
 itself against the JSON Schema meta-schema, on every custom action call: about 19 ms of CPU per
@@ -39,5 +39,22 @@ def validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
     return True
 
 
-def apply() -> None:
+# The version whose RemoteAction._validate_action_result this module replaces.
+PATCHED_VERSION = "3.6.21"
+
+
+class UnsupportedRasaVersion(RuntimeError):
+    pass
+
+
+def apply(version: str | None = None) -> None:
+    """Replace the validator; refuse any other Rasa version than the one the code was copied from."""
+    import rasa
+
+    found = version or rasa.__version__
+    if found != PATCHED_VERSION:
+        raise UnsupportedRasaVersion(
+            f"bot/rasa_patches.py copies code of Rasa {PATCHED_VERSION}, but Rasa {found} is installed. "
+            "Check RemoteAction._validate_action_result of that version and update the patch."
+        )
     RemoteAction._validate_action_result = validate_action_result

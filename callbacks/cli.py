@@ -5,6 +5,7 @@
     python -m callbacks.cli purge [--days N]
 
 The database is DATABASE_URL, or the SQLite file in ASSISTANT_DATA_DIR (default ./var).
+Times are listed in UTC and in Europe/Berlin (created_at_local, closed_at_local).
 """
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ from datetime import datetime, timezone
 
 from callbacks.store import CallbackStore, Status, StoredRequest
 
+# Times twice: UTC (created_at, closed_at) and Europe/Berlin as staff read them (…_local).
+# contact_method says how to answer (phone, sms, email, fax) and contact the number or address.
 FIELDS = [
-    "reference", "id", "created_at", "office", "name", "phone", "reason",
-    "preferred_time", "alternative_contact", "status", "closed_at",
+    "reference", "id", "created_at", "created_at_local", "office", "name", "contact_method", "contact",
+    "phone", "email", "fax", "reason", "preferred_time", "alternative_contact", "status", "closed_at",
+    "closed_at_local",
 ]  # fmt: skip
 
 

@@ -1,6 +1,7 @@
 """HTTP hand-over for the office's systems, protected by a bearer token.
 
-GET  /callbacks?office=ID&status=open        -> JSON list of requests
+GET  /callbacks?office=ID&status=open        -> JSON list of requests (StoredRequest.as_json: times
+                                                in UTC and Europe/Berlin, contact_method and contact)
 POST /callbacks/{reference}  {"status": "done"}  -> marks a request
 The endpoint is off unless CALLBACK_API_TOKEN is set.
 """

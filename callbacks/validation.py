@@ -12,7 +12,12 @@ from phonenumbers import PhoneNumberType
 NAME_MIN, NAME_MAX = 2, 100
 REASON_MAX = 1000
 NAME_PATTERN = re.compile(r"[^\W\d_]+(?:[ '’\-][^\W\d_]+)*")
-EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]{2,}")
+EMAIL_MAX, EMAIL_LOCAL_MAX = 254, 64
+# Local part: letters, digits and the usual signs, dots only between them (no "..", no dot at an end).
+EMAIL_LOCAL = re.compile(r"[\w!#$%&'*+/=?^`{|}~-]+(?:\.[\w!#$%&'*+/=?^`{|}~-]+)*")
+# Domain label: letters or digits, hyphens only inside, at most 63 characters (umlaut domains allowed).
+EMAIL_LABEL = re.compile(r"[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?")
+EMAIL_TLD = re.compile(r"[^\W\d_]{2,63}")
 # Premium, shared-cost and personal numbers cost the office money or are not reachable.
 REJECTED_TYPES = {
     PhoneNumberType.PREMIUM_RATE,
@@ -68,22 +73,44 @@ def looks_like_a_name(text: str, topic_words: frozenset[str]) -> bool:
     return 2 <= len(words) <= 4 and words[0].lower() not in topic_words
 
 
-def check_phone(text: str) -> Checked:
+def _check_number(text: str, label: str) -> tuple[Checked, phonenumbers.PhoneNumber | None]:
+    """A German or international number in E.164; `label` is "Telefonnummer" or "Faxnummer"."""
     raw = _clean(text)
     if re.search(r"[^\d\s+()/\-.]", raw):
-        return Checked(
-            error="Bitte schreiben Sie die Telefonnummer nur mit Ziffern, zum Beispiel 0221 1234567."
-        )
+        example = "zum Beispiel 0221 1234567"
+        return Checked(error=f"Bitte schreiben Sie die {label} nur mit Ziffern, {example}."), None
     try:
         number = phonenumbers.parse(raw, "DE")
     except phonenumbers.NumberParseException:
-        return Checked(error="Das ist keine gültige Telefonnummer. Bitte prüfen Sie die Nummer.")
+        return Checked(error=f"Das ist keine gültige {label}. Bitte prüfen Sie die Nummer."), None
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     if e164.startswith(REJECTED_GERMAN_PREFIXES) or phonenumbers.number_type(number) in REJECTED_TYPES:
-        return Checked(error=SERVICE_NUMBER)
+        return Checked(error=SERVICE_NUMBER), None
     if not phonenumbers.is_valid_number(number):
-        return Checked(error="Diese Telefonnummer ist zu kurz, zu lang oder ungültig. Bitte prüfen Sie sie.")
-    return Checked(value=e164)
+        return Checked(error=f"Diese {label} ist zu kurz, zu lang oder ungültig. Bitte prüfen Sie sie."), None
+    return Checked(value=e164), number
+
+
+def check_phone(text: str) -> Checked:
+    return _check_number(text, "Telefonnummer")[0]
+
+
+def check_fax(text: str) -> Checked:
+    """A fax number follows the rules of a phone number (the office dials it the same way)."""
+    return _check_number(text, "Faxnummer")[0]
+
+
+SMS_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
+
+
+def check_sms_number(text: str) -> Checked:
+    """An SMS reaches only a mobile number; a landline is refused with a hint."""
+    checked, number = _check_number(text, "Handynummer")
+    if checked.ok and phonenumbers.number_type(number) not in SMS_TYPES:
+        return Checked(
+            error="Eine SMS kann das Amt nur an eine Handynummer schicken, zum Beispiel 0170 1234567."
+        )
+    return checked
 
 
 def check_reason(text: str) -> Checked:
@@ -95,8 +122,21 @@ def check_reason(text: str) -> Checked:
     return Checked(value=reason)
 
 
+EMAIL_ERROR = "Das sieht nicht wie eine E-Mail-Adresse aus, zum Beispiel name@beispiel.de."
+
+
 def check_email(text: str) -> Checked:
-    email = _clean(text)
-    if len(email) > 254 or not EMAIL_PATTERN.fullmatch(email):
-        return Checked(error="Das sieht nicht wie eine E-Mail-Adresse aus, zum Beispiel name@beispiel.de.")
+    email = unicodedata.normalize("NFC", _clean(text))
+    if len(email) > EMAIL_MAX or email.count("@") != 1:
+        return Checked(error=EMAIL_ERROR)
+    local, domain = email.split("@")
+    labels = domain.split(".")
+    if (
+        len(local) > EMAIL_LOCAL_MAX
+        or not EMAIL_LOCAL.fullmatch(local)
+        or len(labels) < 2
+        or not all(EMAIL_LABEL.fullmatch(label) for label in labels[:-1])
+        or not EMAIL_TLD.fullmatch(labels[-1])
+    ):
+        return Checked(error=EMAIL_ERROR)
     return Checked(value=email)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from knowledge.sources import Source
@@ -44,6 +44,18 @@ class Fact:
 
     def text(self) -> str:
         return self.current.text()
+
+
+def merge_fact_files(parts: Iterable[tuple[str, Mapping[str, Mapping]]]) -> dict[str, Mapping]:
+    """facts.yml and facts/<group>.yml as one mapping; a fact written twice is an error."""
+    merged: dict[str, Mapping] = {}
+    origin: dict[str, str] = {}
+    for name, facts in parts:
+        for key, item in (facts or {}).items():
+            if key in merged:
+                raise ValueError(f"Fact {key!r} is written twice: in {origin[key]} and {name}")
+            merged[key], origin[key] = item, name
+    return merged
 
 
 def parse_facts(raw: Mapping[str, Mapping], sources: Mapping[str, Source]) -> dict[str, Fact]:

@@ -103,13 +103,3 @@ def describe_moment(moment: datetime, now: datetime) -> str:
     if days == 1:
         return f"morgen um {clock}"
     return f"am {WEEKDAY_NAMES[moment.weekday()]}, {moment:%d.%m.}, um {clock}"
-
-
-def status_text(hours: OpeningHours, now: datetime) -> str:
-    status = hours.status(now)
-    if status.is_open and status.closes_at:
-        return f"Jetzt ist geöffnet, heute bis {format_time(status.closes_at.time())} Uhr."
-    reason = f"Heute ist Feiertag ({status.holiday}). " if status.holiday else ""
-    if status.next_opening is None:
-        return f"{reason}Jetzt ist geschlossen."
-    return f"{reason}Jetzt ist geschlossen. Wieder geöffnet: {describe_moment(status.next_opening, now)}."

@@ -1,18 +1,29 @@
-"""Resolve what people type (town, postcode, district, Kreis, a sentence) to NRW places."""
+"""Resolve what people type (town, postcode, district, Kreis, a sentence) to places.
+
+NRW places lead to an office; places elsewhere in Germany and just across the border are
+recognised as such, so that no NRW office is ever given for them.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
 from rapidfuzz import fuzz, process
 
-MAX_SPAN_TOKENS = 4
-POSTCODE = re.compile(r"(?<!\d)(\d{5})(?!\d)")
+MAX_SPAN_TOKENS = 5
+FUZZY_ELSEWHERE_THRESHOLD = 92.0
+PLACE_PREPOSITIONS = ("in", "aus", "nach", "bei")
+NEAR_WORDS = ("bei", "nahe", "naehe", "neben", "nähe")
+KNOWN_TOWN_POPULATION = 10_000
+POSTCODE = re.compile(r"(?<![\d.,])(\d{5})(?![\d.,]?\d)")
 QUALIFIER = re.compile(r"\s*(\([^)]*\)|/\s*\w+)\s*$")  # "Halle (Westf.)", "Fröndenberg/Ruhr"
+WORD = re.compile(r"[^\W_]+(?:\.(?=\s*[^\W\d_]))?", re.UNICODE)
+# Short forms people write; expanded token by token so that offsets stay right.
+EXPANSIONS = {"st": ("sankt",), "a": ("an",), "d": ("der",), "i": ("im",)}
 
 
 class PlaceKind(str, Enum):
@@ -25,16 +36,28 @@ class Outcome(str, Enum):
     FOUND = "found"
     AMBIGUOUS = "ambiguous"
     OUTSIDE_NRW = "outside_nrw"
+    ABROAD = "abroad"
     UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
 class Place:
+    """A place in NRW; `key` identifies it in entities and slots ("m:05154032")."""
+
     name: str
     kind: PlaceKind
     kreis_key: str
     municipality: str | None = None
     kreisfrei: bool = False
+    ags: str | None = None
+
+    @property
+    def key(self) -> str:
+        if self.kind is PlaceKind.KREIS:
+            return f"k:{self.kreis_key}"
+        if self.kind is PlaceKind.DISTRICT:
+            return f"d:{self.ags}:{normalize(self.name)}"
+        return f"m:{self.ags}"
 
     def label(self) -> str:
         """What the person sees, e.g. 'Porz (Köln)' or 'Kreis Kleve'."""
@@ -45,62 +68,124 @@ class Place:
 
 @dataclass(frozen=True)
 class Resolution:
+    """What was understood. `region` names the state or country of a place outside NRW;
+    `span` is where in the original text the place was found (start, end)."""
+
     outcome: Outcome
     places: tuple[Place, ...] = field(default=())
     matched: str | None = None
     method: str | None = None
+    region: str | None = None
+    span: tuple[int, int] | None = None
 
     @property
     def place(self) -> Place | None:
         return self.places[0] if self.outcome is Outcome.FOUND else None
 
 
+@dataclass(frozen=True)
+class Token:
+    text: str  # normalised
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Elsewhere:
+    """A place that is not in NRW: a German municipality (region = its state) or abroad."""
+
+    name: str
+    region: str
+    abroad: bool = False
+
+
 def normalize(text: str) -> str:
     """Lower case, umlauts as ae/oe/ue, ß as ss, no accents or punctuation, 'St.' as 'sankt'."""
-    text = text.lower().replace("ß", "ss")
+    return " ".join(token.text for token in tokenize(text))
+
+
+def _fold(word: str) -> str:
+    word = word.lower().replace("ß", "ss")
     for umlaut, plain in (("ä", "ae"), ("ö", "oe"), ("ü", "ue")):
-        text = text.replace(umlaut, plain)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(char for char in text if not unicodedata.combining(char))
-    text = re.sub(r"\bst\.\s*", "sankt ", text)
-    text = re.sub(r"\ba\.\s*d\.\s*", "an der ", text)
-    return re.sub(r"[^a-z0-9]+", " ", text).strip()
+        word = word.replace(umlaut, plain)
+    word = unicodedata.normalize("NFKD", word)
+    return "".join(char for char in word if not unicodedata.combining(char) and char.isalnum())
+
+
+def tokenize(text: str) -> list[Token]:
+    """Normalised word tokens with their character offsets in `text`."""
+    tokens: list[Token] = []
+    for match in WORD.finditer(text):
+        raw = match.group()
+        folded = _fold(raw)
+        if not folded:
+            continue
+        abbreviated = raw.endswith(".")
+        for part in EXPANSIONS.get(folded, (folded,)) if abbreviated else (folded,):
+            tokens.append(Token(part, match.start(), match.end()))
+    return tokens
 
 
 def name_variants(name: str) -> set[str]:
     """Spellings people use for an official name: without 'Bad', without 'an der Ruhr', …"""
     full = normalize(name)
     variants = {full, normalize(QUALIFIER.sub("", name))}
-    short = re.split(r" (?:an der|am|an|im) ", full)[0]
-    variants.add(short)
+    variants.add(re.split(r" (?:an der|am|an|im|in der|ob der) ", full)[0])
     if full.startswith("bad ") and len(full) > 8:
         variants.add(full[4:])
     return {variant for variant in variants if variant}
 
 
 class PlaceIndex:
-    """Exact names, postcodes and fuzzy matching over all places of NRW."""
+    """Exact names, postcodes and fuzzy matching over the places of NRW and beyond."""
 
     def __init__(
         self,
         places: Iterable[tuple[str, Place]],
-        postcodes: dict[str, tuple[Place, ...]],
-        outside_nrw: Iterable[str],
+        postcodes: Mapping[str, tuple[Place, ...]],
+        elsewhere: Iterable[tuple[str, Elsewhere]],
+        elsewhere_postcodes: Mapping[str, str],
+        fuzzy_elsewhere: Iterable[str],
+        populations: Mapping[str, int],
         word_like: Iterable[str],
         context_words: Iterable[str],
         common_words: Iterable[str],
+        filler_words: Iterable[str],
         fuzzy_threshold: float,
     ) -> None:
         self._by_name: dict[str, list[Place]] = {}
+        self._by_key: dict[str, Place] = {}
         for spelling, place in places:
             bucket = self._by_name.setdefault(normalize(spelling), [])
             if place not in bucket:
                 bucket.append(place)
-        self._postcodes = postcodes
-        self._outside = {normalize(name) for name in outside_nrw}
+            self._by_key[place.key] = place
+        for bucket in postcodes.values():
+            self._by_key.update((place.key, place) for place in bucket)
+        self._postcodes = dict(postcodes)
+        self._elsewhere: dict[str, list[Elsewhere]] = {}
+        for spelling, other in elsewhere:
+            name = normalize(spelling)
+            if name in self._by_name:  # a name NRW has too means the NRW place
+                continue
+            bucket = self._elsewhere.setdefault(name, [])
+            if other not in bucket:
+                bucket.append(other)
+        self._elsewhere_postcodes = dict(elsewhere_postcodes)
         self._word_like = {normalize(word) for word in word_like}
         self._context = {normalize(word) for word in context_words}
-        self._common = {normalize(word) for word in common_words} - set(self._by_name)
+        self._filler = {normalize(word) for word in filler_words}
+        common = {normalize(word) for word in common_words}
+        self._common = common - set(self._by_name)
+        # Names elsewhere that are everyday words or very short ("Meine", "Bescheid", "Au") count
+        # only right after "in", "aus", ... in a message that says nothing else: "für meine Mutter"
+        # and "Bescheid" alone are not towns in Niedersachsen and Rheinland-Pfalz.
+        sizes: dict[str, int] = {}
+        for name, size in populations.items():
+            sizes[normalize(name)] = max(size, sizes.get(normalize(name), 0))
+        wordy = {name for name in self._elsewhere if name in common or len(name) < 4}
+        self._whole_only = {name for name in wordy if sizes.get(name, 0) < KNOWN_TOWN_POPULATION}
+        self._word_like |= wordy - self._whole_only  # "Hof": a town of 45,000, and a yard
         # Districts are matched exactly only: many are short village names close to ordinary words.
         self._fuzzy_names = [
             name
@@ -109,80 +194,125 @@ class PlaceIndex:
             and name not in self._word_like
             and any(place.kind is not PlaceKind.DISTRICT for place in bucket)
         ]
+        # Big towns elsewhere, with typos, but stricter: "schwerbi" must not become Schwerin.
+        self._fuzzy_elsewhere = [
+            name for name in map(normalize, fuzzy_elsewhere) if name in self._elsewhere and len(name) >= 5
+        ]
         self.fuzzy_threshold = fuzzy_threshold
 
+    def place(self, key: str) -> Place | None:
+        return self._by_key.get(key)
+
     def resolve(self, text: str) -> Resolution:
-        codes = POSTCODE.findall(text)
+        tokens = tokenize(text)
+        codes = list(POSTCODE.finditer(text))
         if codes:
-            return self._resolve_postcode(codes[-1])
-        tokens = normalize(text).split()
+            found = self._resolve_postcode(codes[-1].group(1), codes[-1].span(1))
+            if found is not None and found.outcome is Outcome.AMBIGUOUS:
+                named = self._resolve_exact(tokens) if tokens else None  # "52538 Gangelt"
+                if named is not None and named.outcome is Outcome.FOUND and named.place in found.places:
+                    return named
+            if found is not None:
+                return found
         if not tokens:
             return Resolution(Outcome.UNKNOWN)
         return self._resolve_exact(tokens) or self._resolve_fuzzy(tokens) or Resolution(Outcome.UNKNOWN)
 
-    def _resolve_postcode(self, code: str) -> Resolution:
-        places = self._postcodes.get(code)
-        if not places:
-            return Resolution(Outcome.OUTSIDE_NRW, matched=code, method="postcode")
-        return _found_or_ambiguous(places, code, "postcode")
+    def only_place(self, text: str, resolution: Resolution) -> bool:
+        """The message is a place and nothing else ("Issum", "ich wohne in 47533 Kleve")."""
+        if resolution.span is None:
+            return False
+        start, end = resolution.span
+        rest = tokenize(text[:start] + " " + text[end:])
+        return all(token.text in self._filler or token.text in _spelled(resolution) for token in rest)
 
-    def _resolve_exact(self, tokens: list[str]) -> Resolution | None:
-        """Longest known name in the text; the last mention wins ('jetzt in Hagen')."""
-        best: tuple[int, str, str] | None = None  # (end position, span, kind)
+    def _resolve_postcode(self, code: str, span: tuple[int, int]) -> Resolution | None:
+        places = self._postcodes.get(code)
+        if places:
+            return _found_or_ambiguous(places, code, "postcode", span)
+        state = self._elsewhere_postcodes.get(code)
+        if state:
+            return Resolution(Outcome.OUTSIDE_NRW, matched=code, method="postcode", region=state, span=span)
+        return None
+
+    def _resolve_exact(self, tokens: list[Token]) -> Resolution | None:
+        """Longest known name in the text; the last mention wins ('jetzt in Hagen'), except a
+        landmark after 'bei' ('Wachtberg bei Bonn' is Wachtberg)."""
+        found: list[tuple[str, int, int]] = []  # (name, first token, last token + 1)
         position = 0
         while position < len(tokens):
             for size in range(min(MAX_SPAN_TOKENS, len(tokens) - position), 0, -1):
-                span = " ".join(tokens[position : position + size])
-                kind = self._span_kind(span, tokens, position, size)
-                if kind:
-                    best = (position + size, span, kind)
+                span = " ".join(token.text for token in tokens[position : position + size])
+                if self._counts(span, tokens, position, size):
+                    found.append((span, position, position + size))
                     position += size - 1
                     break
             position += 1
-        if best is None:
+        if not found:
             return None
-        _, span, kind = best
-        if kind == "outside":
-            return Resolution(Outcome.OUTSIDE_NRW, matched=span, method="exact")
-        return _found_or_ambiguous(self._by_name[span], span, "exact")
+        best = found[-1]
+        if len(found) > 1 and best[1] > 0 and tokens[best[1] - 1].text in NEAR_WORDS:
+            best = found[-2]
+        name, first, last = best
+        span = (tokens[first].start, tokens[last - 1].end)
+        return self._resolution(name, "exact", span)
 
-    def _span_kind(self, span: str, tokens: list[str], position: int, size: int) -> str | None:
-        if span in self._outside:
-            return "outside"
-        if span not in self._by_name:
-            return None
+    def _counts(self, span: str, tokens: list[Token], position: int, size: int) -> bool:
+        if span not in self._by_name and span not in self._elsewhere:
+            return False
+        if span in self._whole_only and span not in self._by_name:
+            others = tokens[:position] + tokens[position + size :]
+            preceding = tokens[position - 1].text if position > 0 else None
+            return all(t.text in self._filler for t in others) and preceding in PLACE_PREPOSITIONS
         if span in self._word_like and len(tokens) > size:
-            preceding = tokens[position - 1] if position > 0 else ""
-            if preceding not in self._context:
-                return None
-        return "place"
+            preceding = tokens[position - 1].text if position > 0 else ""
+            return preceding in self._context
+        return True
 
-    def _resolve_fuzzy(self, tokens: list[str]) -> Resolution | None:
-        spans = {
-            " ".join(tokens[start : start + size])
-            for size in range(1, 4)
-            for start in range(len(tokens) - size + 1)
-        }
-        candidates = [
-            span
-            for span in spans
-            if span not in self._by_name
-            and all(len(token) >= 4 and token not in self._common for token in span.split())
-        ]
-        best: tuple[float, str, str] | None = None
-        for span in candidates:
-            match = process.extractOne(
-                span, self._fuzzy_names, scorer=fuzz.ratio, score_cutoff=self.fuzzy_threshold
-            )
-            if match and (best is None or match[1] > best[0]):
-                best = (match[1], match[0], span)
+    def _resolution(self, name: str, method: str, span: tuple[int, int]) -> Resolution:
+        if name in self._by_name:
+            return _found_or_ambiguous(self._by_name[name], name, method, span)
+        others = self._elsewhere[name]
+        outcome = Outcome.ABROAD if others[0].abroad else Outcome.OUTSIDE_NRW
+        regions = ", ".join(dict.fromkeys(other.region for other in others))
+        return Resolution(outcome, matched=others[0].name, method=method, region=regions, span=span)
+
+    def _resolve_fuzzy(self, tokens: list[Token]) -> Resolution | None:
+        candidates: dict[str, tuple[int, int]] = {}
+        for size in range(1, 4):
+            for start in range(len(tokens) - size + 1):
+                window = tokens[start : start + size]
+                span = " ".join(token.text for token in window)
+                if span in self._by_name or span in self._elsewhere:
+                    continue
+                if all(len(token.text) >= 4 and token.text not in self._common for token in window):
+                    candidates[span] = (window[0].start, window[-1].end)
+        best: tuple[float, str, tuple[int, int]] | None = None
+        pools = ((self._fuzzy_names, self.fuzzy_threshold), (self._fuzzy_elsewhere, FUZZY_ELSEWHERE_THRESHOLD))
+        for span, offsets in candidates.items():
+            for names, cutoff in pools:
+                match = process.extractOne(span, names, scorer=fuzz.ratio, score_cutoff=cutoff)
+                if match and (best is None or match[1] > best[0]):
+                    best = (match[1], match[0], offsets)
         if best is None:
             return None
-        _, name, span = best
-        return _found_or_ambiguous(self._by_name[name], span, "fuzzy")
+        _, name, offsets = best
+        return self._resolution(name, "fuzzy", offsets)
 
 
-def _found_or_ambiguous(places: Iterable[Place], matched: str, method: str) -> Resolution:
+def _spelled(resolution: Resolution) -> set[str]:
+    """Words of the place's own names, so that "Kleve, Kreis Kleve" still counts as only a place."""
+    words: set[str] = set()
+    for place in resolution.places:
+        words.update(normalize(place.label()).split())
+        if place.municipality:
+            words.update(normalize(place.municipality).split())
+    return words
+
+
+def _found_or_ambiguous(
+    places: Iterable[Place], matched: str, method: str, span: tuple[int, int]
+) -> Resolution:
     distinct = tuple(dict.fromkeys(places))
     outcome = Outcome.FOUND if len(distinct) == 1 else Outcome.AMBIGUOUS
-    return Resolution(outcome, distinct, matched, method)
+    return Resolution(outcome, distinct, matched, method, span=span)

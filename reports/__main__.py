@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
 
     base = knowledge.load()
     offices = {office_id: office.name for office_id, office in base.offices.items()}
-    topic_titles = {button.intent: button.title for button in base.buttons.values()}
+    topic_titles = {topic.intent: topic.title for topic in base.catalogue.topics.values()}
     args.out.mkdir(parents=True, exist_ok=True)
     output.write_report_csv(args.out / "report.csv", report, offices)
     output.write_fallbacks_csv(args.out / "fallbacks.csv", report.fallbacks, offices)

@@ -1,23 +1,32 @@
 """Deflection per day and office, computed from stored tracker events (no database access here).
 
-The definitions, also in docs/report.md:
+The definitions, also in docs/report.md. Every question, place, small talk and fallback is answered by
+one action, `action_answer` (knowledge/dialogue.py); what kind of reply it gave is read from the slots
+it sets, never from the bot's texts:
 - conversation: one session of one sender_id (a `session_started` event starts a new one) with at least
   one user message; its day is the Europe/Berlin date of its first user message.
 - office: the value of the `office_id` slot at the end of the conversation (carried-over values count),
   else UNKNOWN_OFFICE.
-- topic: the intent of a user message that the assistant answered with an FAQ or office answer
-  (the first action after the message is one of ANSWER_ACTIONS); small talk, commands and the texts
-  typed into the callback form are never topics.
-- person requested: `action_request_human` or the callback offer (`action_offer_callback`) ran.
+- topic: what action_answer answered a user message with, neither a fallback (`fallback_count` set to
+  1 or more) nor an honest gap: the topic of the card it set in `last_card` ("extend/by_phone" ->
+  ask_extend; also for a message the NLU was unsure about and the assistant answered all the same), or,
+  when the card did not change, the intent `ask_<topic>` of the message. Only the topics of
+  knowledge/data/topics.yml count (topic_intents): small talk, out of scope, the person's place,
+  commands and the texts typed into the callback form are never topics.
+- gap: a message answered with "Dazu habe ich keine gesicherte Auskunft" (the slot `offer` is
+  `callback` after action_answer, and the person did not ask for a person): neither a topic answered
+  nor a fallback.
+- person requested: action_answer answered the intent `request_human`, or the callback offer
+  (`action_offer_callback`) ran.
 - callback taken: `action_submit_callback` ran and set `callback_closed` to "submitted" (only then the
   request is committed; a failed submission sets nothing).
-- fallback message: a user message the NLU was unsure about (intent `nlu_fallback`, the two-stage
-  fallback asked back) or after which the assistant ran `action_default_fallback`. It is *clarified*
-  when the person's next message was understood and answered as a topic, else *unanswered*.
-- final fallback: the assistant gave up (`action_default_fallback`, directly or as the two-stage
-  fallback's last step).
-- answered without a person: at least one topic answered, no person requested, no callback taken and
-  no final fallback.
+- fallback message: a user message after which action_answer (or `action_default_fallback`) set
+  `fallback_count` to 1 or more, whatever its intent. Stage 1 (the assistant asked back with
+  suggestions) is *clarified* when the person's next message was answered as a topic, else
+  *unanswered*; stage 2 or more (it gave up: the main topics, the phone, a callback) is a final
+  fallback and always *unanswered*.
+- answered without a person: at least one topic answered, no gap, no person requested, no callback
+  taken and no final fallback.
 """
 
 from __future__ import annotations
@@ -28,52 +37,57 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from actions.common import SLOT_OFFICE
+import knowledge
 from callbacks.slots import CLOSED
+from knowledge.catalogue import INTENT_PREFIX
+from knowledge.conversation import SLOT_OFFICE, SLOTS
+from knowledge.dialogue import CALLBACK
 from knowledge.opening_hours import BERLIN
 
 UNKNOWN_OFFICE = "unbekannt"
 # The placeholder of bot.tracker_store (not imported: that module loads all of Rasa; a test pins it).
 REMOVED = "[entfernt]"
 
-SESSION_STARTED, ACTION, USER, SLOT, ACTIVE_LOOP = "session_started", "action", "user", "slot", "active_loop"
-EVENT_TYPES = (SESSION_STARTED, ACTION, USER, SLOT, ACTIVE_LOOP)  # bot texts are never read
+SESSION_STARTED, ACTION, USER, SLOT = "session_started", "action", "user", "slot"
+REWIND, RESTART = "rewind", "restart"  # UserUtteranceReverted (action_default_fallback), Restarted
+EVENT_TYPES = (SESSION_STARTED, ACTION, USER, SLOT, REWIND, RESTART)  # bot texts are never read
 
 ACTION_LISTEN = "action_listen"
-ANSWER_ACTIONS = frozenset({"action_answer_faq", "action_office_info"})
+ANSWER, DEFAULT_FALLBACK = "action_answer", "action_default_fallback"
+RESPONDERS = frozenset({ANSWER, DEFAULT_FALLBACK})  # the actions that reply through knowledge.dialogue
 OFFER_CALLBACK = "action_offer_callback"
-PERSON_ACTIONS = frozenset({"action_request_human", OFFER_CALLBACK})
+REQUEST_HUMAN = "request_human"
 SUBMIT_CALLBACK, SUBMITTED = "action_submit_callback", "submitted"
-TWO_STAGE_FALLBACK, DEFAULT_FALLBACK = "action_two_stage_fallback", "action_default_fallback"
+SLOT_CARD, SLOT_FALLBACKS, SLOT_OFFER = SLOTS["last_card"], SLOTS["fallbacks"], SLOTS["offer"]
+GIVE_UP_STAGE = 2  # fallback_count from which the assistant gives up
 NLU_FALLBACK = "nlu_fallback"
-GIVE_UP_INTENTS = frozenset({NLU_FALLBACK, "out_of_scope"})  # still unclear: the two-stage fallback gives up
-NOT_TOPICS = frozenset(
-    {
-        "greet",
-        "goodbye",
-        "thank",
-        "affirm",
-        "deny",
-        "bot_challenge",
-        "ask_capabilities",
-        "out_of_scope",
-        NLU_FALLBACK,
-        "request_human",
-        "request_callback",
-        "cancel",
-        "skip",
-        "callback_change",
-        "inform_town",  # the person's place, an answer to "Wo wohnen Sie?"
-    }
-)
 TOP_TOPICS = 3
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 NUMBER = re.compile(r"\+?\(?\d[\d\s()/.\-]{4,}\d")
 DATE = re.compile(r"\d{1,2}\.\d{1,2}\.(?:\d{4}|\d{2})")
 MIN_PHONE_DIGITS = 6
+
+
+def topic_intents() -> set[str]:
+    """The intents of the catalogue's topics (ask_<topic>): the only intents counted as topics."""
+    return set(_topic_intents())
+
+
+@cache
+def _topic_intents() -> frozenset[str]:
+    return frozenset(topic.intent for topic in knowledge.load().catalogue.topics.values())
+
+
+def topic_of_card(card: Any) -> str | None:
+    """The topic intent of an answer card: "extend/by_phone" -> "ask_extend"; None for other cards."""
+    if not isinstance(card, str) or "/" not in card:
+        return None
+    intent = INTENT_PREFIX + card.split("/", 1)[0]
+    return intent if intent in _topic_intents() else None
 
 
 @dataclass(frozen=True)
@@ -105,6 +119,7 @@ class Conversation:
     started: float  # timestamp of the first user message
     office_id: str | None = None
     topics: list[str] = field(default_factory=list)
+    gaps: int = 0  # topic messages answered with an honest gap
     person_requested: bool = False
     callbacks: int = 0
     final_fallback: bool = False
@@ -116,7 +131,8 @@ class Conversation:
 
     @property
     def answered_without_person(self) -> bool:
-        return bool(self.topics) and not (self.person_requested or self.callbacks or self.final_fallback)
+        failed = self.gaps or self.person_requested or self.callbacks or self.final_fallback
+        return bool(self.topics) and not failed
 
 
 @dataclass
@@ -135,6 +151,7 @@ class DayOffice:
     office_id: str
     conversations: int = 0
     answered_without_person: int = 0
+    gaps: int = 0  # topic messages answered with an honest gap
     person_requested: int = 0
     callbacks: int = 0
     fallbacks: int = 0  # unanswered fallback messages
@@ -195,21 +212,24 @@ class _Message:
     intent: str
     ranking: list[dict[str, Any]]
     after_callback_offer: bool
-    answered: bool = False  # the first action after it has been seen
+    responded: bool = False  # action_answer or action_default_fallback has run for it
     fallback: FallbackMessage | None = None
 
 
 class _SessionReader:
-    """Walks one session's events in order, like the tracker did."""
+    """Walks one session's events in order, like the tracker did, keeping the slots the report reads."""
 
     def __init__(self) -> None:
         self.conversation: Conversation | None = None
         self.message: _Message | None = None
-        self.office_id: str | None = None
+        self.slots: dict[str, Any] = {}
+        self.slots_before_message: dict[str, Any] = {}  # restored by a rewind, as Rasa does
         self.last_action: str | None = None
         self.after_callback_offer = False
-        self.asked_back: list[FallbackMessage] = []  # the two-stage fallback is asking about these
-        self.clarifying: list[FallbackMessage] = []  # decided by the first action after the next message
+        self.responding: _Message | None = None  # its reply is known once the action's slots are read
+        self.set_during_reply: dict[str, Any] = {}  # the slots the responding action set
+        self.asked_back: list[FallbackMessage] = []  # stage 1, decided by the next message's reply
+        self.deciding: list[FallbackMessage] = []  # those of the previous message, decided now
 
     def read(self, events: list[StoredEvent]) -> Conversation | None:
         for event in events:
@@ -219,13 +239,19 @@ class _SessionReader:
                 self._action(event.action_name)
             elif event.type_name == SLOT:
                 self._slot(event.parsed())
-            elif event.type_name == ACTIVE_LOOP:
-                self._active_loop(event.parsed())
+            elif event.type_name == REWIND:
+                self._decide()
+                self.slots = dict(self.slots_before_message)
+            elif event.type_name == RESTART:
+                self._decide()
+                self.slots = {}
+        self._decide()
         if self.conversation is not None:
-            self.conversation.office_id = self.office_id
+            self.conversation.office_id = self.slots.get(SLOT_OFFICE) or None
         return self.conversation
 
     def _user(self, event: StoredEvent) -> None:
+        self._decide()
         data = event.parsed()
         parse_data = data.get("parse_data") or {}
         intent = (parse_data.get("intent") or data.get("intent") or {}).get("name") or ""
@@ -236,56 +262,67 @@ class _SessionReader:
             ranking=parse_data.get("intent_ranking") or [],
             after_callback_offer=self.after_callback_offer,
         )
+        self.slots_before_message = dict(self.slots)
+        self.deciding, self.asked_back = self.asked_back, []
         if self.conversation is None:
             self.conversation = Conversation(sender_id=event.sender_id, started=event.timestamp)
 
     def _action(self, name: str) -> None:
+        self._decide()
         if name == ACTION_LISTEN:
             return
         conversation, message = self.conversation, self.message
-        if conversation is not None:
-            conversation.person_requested |= name in PERSON_ACTIONS
+        if conversation is not None and message is not None:
+            conversation.person_requested |= name == OFFER_CALLBACK or (
+                name == ANSWER and message.intent == REQUEST_HUMAN
+            )
+            if name in RESPONDERS and not message.responded:
+                message.responded = True
+                self.responding, self.set_during_reply = message, {}
         if name == OFFER_CALLBACK:
             self.after_callback_offer = True
-        if conversation is not None and message is not None and not message.answered:
-            message.answered = True
-            self._first_response(conversation, message, name)
-        if conversation is not None and message is not None and name == DEFAULT_FALLBACK:
-            self._record(conversation, message)
-            self._give_up(conversation)
         self.last_action = name
-
-    def _first_response(self, conversation: Conversation, message: _Message, action: str) -> None:
-        answered_topic = action in ANSWER_ACTIONS and message.intent not in NOT_TOPICS
-        for fallback in self.clarifying:
-            fallback.clarified = answered_topic
-        self.clarifying = []
-        if answered_topic:
-            conversation.topics.append(message.intent)
-        if action == TWO_STAGE_FALLBACK and message.intent == NLU_FALLBACK:
-            self.asked_back.append(self._record(conversation, message))
-
-    def _active_loop(self, data: dict[str, Any]) -> None:
-        if data.get("name") is not None or self.last_action != TWO_STAGE_FALLBACK:
-            return
-        if self.conversation is not None and self.message and self.message.intent in GIVE_UP_INTENTS:
-            self._give_up(self.conversation)
-        else:  # the person picked a suggestion or rephrased: Rasa replays that message next
-            self.clarifying, self.asked_back = self.asked_back, []
-
-    def _give_up(self, conversation: Conversation) -> None:
-        conversation.final_fallback = True
-        self.asked_back = []
 
     def _slot(self, data: dict[str, Any]) -> None:
         name, value = data.get("name"), data.get("value")
-        if name == SLOT_OFFICE:
-            self.office_id = value or None
-        elif name == CLOSED and value:
+        if not name:
+            return
+        self.slots[name] = value
+        if self.responding is not None:
+            self.set_during_reply[name] = value
+        if name == CLOSED and value:
             self.after_callback_offer = False
             # Counted only right after the submit action: carried-over slots repeat the old value.
             if value == SUBMITTED and self.last_action == SUBMIT_CALLBACK and self.conversation:
                 self.conversation.callbacks += 1
+
+    def _decide(self) -> None:
+        """What the reply to the message was, from the slots its action set (before the next event)."""
+        message, self.responding = self.responding, None
+        conversation = self.conversation
+        if message is None or conversation is None:
+            return
+        stage = _number(self.set_during_reply.get(SLOT_FALLBACKS))
+        if stage >= 1:
+            fallback = self._record(conversation, message)
+            if stage >= GIVE_UP_STAGE:
+                conversation.final_fallback = True
+            else:
+                self.asked_back.append(fallback)
+            return
+        # Only the gap offers a callback in the reply to a question (the person's wish does too).
+        if self.slots.get(SLOT_OFFER) == CALLBACK and message.intent != REQUEST_HUMAN:
+            conversation.gaps += 1
+            return
+        topic = topic_of_card(self.set_during_reply.get(SLOT_CARD))
+        if topic is None and message.intent in _topic_intents():
+            topic = message.intent  # the same card as before: the slot did not change
+        if topic is None:
+            return
+        conversation.topics.append(topic)
+        for fallback in self.deciding:
+            fallback.clarified = True
+        self.deciding = []
 
     @staticmethod
     def _record(conversation: Conversation, message: _Message) -> FallbackMessage:
@@ -302,6 +339,13 @@ class _SessionReader:
         return message.fallback
 
 
+def _number(value: Any) -> float:
+    try:
+        return float(value or 0)
+    except (TypeError, ValueError):
+        return 0.0
+
+
 def summarize(
     all_conversations: Iterable[Conversation], since: date | None = None, until: date | None = None
 ) -> Report:
@@ -316,6 +360,7 @@ def summarize(
         row = rows.setdefault((day, office_id), DayOffice(day, office_id))
         row.conversations += 1
         row.answered_without_person += conversation.answered_without_person
+        row.gaps += conversation.gaps
         row.person_requested += conversation.person_requested
         row.callbacks += conversation.callbacks
         row.topics.update(conversation.topics)

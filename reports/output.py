@@ -24,6 +24,7 @@ REPORT_COLUMNS = (
     "callbacks",
     "fallbacks",
     "clarified",
+    "gaps",
     "top_topics",
 )
 FALLBACK_COLUMNS = ("day", "office_id", "office_name", "text", "intent_guess", "confidence", "outcome")
@@ -44,7 +45,16 @@ def percent(part: int, whole: int) -> str:
 def table(report: Report, offices: Mapping[str, str], topic_titles: Mapping[str, str]) -> str:
     if not report.rows:
         return NO_CONVERSATIONS
-    headers = ("Tag", "Amt", "Gespräche", "Ohne Person", "Person gewünscht", "Rückrufe", "Fallbacks")
+    headers = (
+        "Tag",
+        "Amt",
+        "Gespräche",
+        "Ohne Person",
+        "Person gewünscht",
+        "Rückrufe",
+        "Fallbacks",
+        "Lücken",
+    )
     lines = [headers + ("Häufigste Themen",)]
     for row in report.rows:
         topics = ", ".join(f"{topic_titles.get(t, t)} ({n})" for t, n in row.top_topics())
@@ -77,6 +87,7 @@ def _numbers(row: DayOffice, office: str) -> tuple[str, ...]:
         str(row.person_requested),
         str(row.callbacks),
         str(row.fallbacks),
+        str(row.gaps),
     )
 
 
@@ -89,6 +100,7 @@ def _total(rows: list[DayOffice]) -> DayOffice:
         total.callbacks += row.callbacks
         total.fallbacks += row.fallbacks
         total.clarified += row.clarified
+        total.gaps += row.gaps
     return total
 
 
@@ -113,6 +125,7 @@ def write_report_csv(path: Path, report: Report, offices: Mapping[str, str]) -> 
                     row.callbacks,
                     row.fallbacks,
                     row.clarified,
+                    row.gaps,
                     ", ".join(f"{topic} ({count})" for topic, count in row.top_topics()),
                 )
             )

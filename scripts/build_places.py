@@ -39,6 +39,7 @@ def main(shared: Path) -> None:
             {(r["plz"], r["ags"], r["ort"]) for r in csv.DictReader(handle)},
         )
     write(OUT / "kreise.csv", ["kreis_key", "name"], kreise)
+    write_elsewhere(shared)
     write(OUT / "municipalities.csv", list(municipalities[0]), municipalities)
     write(
         OUT / "postcodes.csv",
@@ -55,6 +56,37 @@ def main(shared: Path) -> None:
     )
     print(f"{len(common)} common words")
     print(f"{len(kreise)} Kreise, {len(municipalities)} municipalities, {len(postcodes)} postcode rows")
+
+
+STATES = {
+    "01": "Schleswig-Holstein", "02": "Hamburg", "03": "Niedersachsen", "04": "Bremen",
+    "06": "Hessen", "07": "Rheinland-Pfalz", "08": "Baden-Württemberg", "09": "Bayern",
+    "10": "Saarland", "11": "Berlin", "12": "Brandenburg", "13": "Mecklenburg-Vorpommern",
+    "14": "Sachsen", "15": "Sachsen-Anhalt", "16": "Thüringen",
+}  # fmt: skip
+
+
+def write_elsewhere(shared: Path) -> None:
+    """Municipalities and postcodes of Germany outside NRW, with their state."""
+    with open(shared / "de_gemeindeverzeichnis.csv", encoding="utf-8-sig") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["satzart"] == "60" and r["land"] in STATES]
+    towns = sorted(
+        {
+            (r["gemeindename"].split(",")[0].strip(), STATES[r["land"]], int(r["bevoelkerung"].replace(" ", "") or 0))
+            for r in rows
+        }
+    )
+    write(
+        OUT / "elsewhere_municipalities.csv",
+        ["name", "state", "population"],
+        [{"name": n, "state": s, "population": p} for n, s, p in towns],
+    )
+    with open(shared / "de_plz_ort.csv", encoding="utf-8") as handle:
+        codes = sorted(
+            {(r["plz"], r["bundesland"]) for r in csv.DictReader(handle) if r["bundesland"] != "Nordrhein-Westfalen"}
+        )
+    write(OUT / "elsewhere_postcodes.csv", ["plz", "state"], [{"plz": p, "state": s} for p, s in codes])
+    print(f"{len(towns)} municipalities and {len(codes)} postcode rows outside NRW")
 
 
 def common_german_words(count: int) -> list[str]:

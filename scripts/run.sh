@@ -24,7 +24,7 @@ fi
 api=()
 [ -n "${RASA_API_TOKEN:-}" ] && api=(--enable-api --auth-token "$RASA_API_TOKEN")
 # Sites that may embed the widget: WIDGET_ALLOWED_ORIGINS="https://www.kreis-x.de https://www.stadt-y.de"
-"$VENV/bin/rasa" run "${api[@]}" --cors ${WIDGET_ALLOWED_ORIGINS:-"*"} --port "$RASA_PORT" \
+"$VENV/bin/python" -m bot.server run "${api[@]}" --cors ${WIDGET_ALLOWED_ORIGINS:-"*"} --port "$RASA_PORT" \
   -m models/assistant.tar.gz --credentials bot/credentials.yml --endpoints endpoints.yml &
 rasa_pid=$!
 

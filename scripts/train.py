@@ -10,29 +10,30 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "assistant.tar.gz"
 FINGERPRINT = ROOT / "models" / "assistant.fingerprint"
-INPUTS = [
-    ROOT / "bot" / "config.yml",
-    ROOT / "bot" / "domain.yml",
-    ROOT / ".spacy" / "de_pipeline" / "meta.json",
-]
+INPUTS = [ROOT / "bot" / "config.yml", ROOT / ".spacy" / "de_pipeline" / "meta.json"]
 
 
 def fingerprint() -> str:
     digest = hashlib.sha256()
-    for path in sorted([*INPUTS, *(ROOT / "data").rglob("*.yml")]):
+    inputs = [*INPUTS, *(ROOT / "bot" / "domain").glob("*.yml"), *(ROOT / "data").rglob("*.yml")]
+    for path in sorted(inputs):
         digest.update(str(path.relative_to(ROOT)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
 def main() -> int:
+    # The rules, responses and intents that follow from the topic catalogue, always current.
+    sync = subprocess.run([sys.executable, "-m", "bot.catalogue"], cwd=ROOT)
+    if sync.returncode != 0:
+        return sync.returncode
     current = fingerprint()
     if MODEL.exists() and FINGERPRINT.exists() and FINGERPRINT.read_text().strip() == current:
         print(f"Model is up to date: {MODEL.relative_to(ROOT)}")
         return 0
     command = [
         sys.executable, "-m", "rasa", "train",
-        "--config", "bot/config.yml", "--domain", "bot/domain.yml", "--data", "data",
+        "--config", "bot/config.yml", "--domain", "bot/domain", "--data", "data",
         "--out", "models", "--fixed-model-name", "assistant", "--force",
     ]  # fmt: skip
     result = subprocess.run(command, cwd=ROOT)

@@ -26,7 +26,17 @@ def kb() -> knowledge.Knowledge:
 
 @pytest.fixture(scope="session")
 def domain() -> dict[str, Any]:
-    return yaml.safe_load((ROOT / "bot" / "domain.yml").read_text(encoding="utf-8"))
+    """bot/domain/*.yml merged, as Rasa reads the folder."""
+    merged: dict[str, Any] = {}
+    for path in sorted((ROOT / "bot" / "domain").glob("*.yml")):
+        for key, value in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items():
+            if isinstance(value, dict):
+                merged.setdefault(key, {}).update(value)
+            elif isinstance(value, list):
+                merged.setdefault(key, []).extend(value)
+            else:
+                merged[key] = value
+    return merged
 
 
 @pytest.fixture

@@ -1,188 +1,81 @@
-"""Custom actions with rasa-sdk's CollectingDispatcher and real trackers."""
+"""action_answer only translates: the tracker into a Turn and a Context, the Reply into messages,
+slots and a follow-up. With CollectingDispatcher and rasa_sdk trackers."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from typing import Any
 
-from rasa_sdk.events import SlotSet
+from rasa_sdk import Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
 
-from actions.fallback import ActionAskAffirmation, ActionDefaultFallback
-from actions.faq import ActionAnswerFaq
-from actions.office import ActionOfficeInfo, ActionOutOfScope
-from actions.smalltalk import ActionRequestHuman
+from actions.answer import ActionAnswer, ActionDefaultFallback, selected_cards, turn_of
+from knowledge.conversation import SLOTS
 from tests.conftest import button_payloads, texts
 
 
-def run(action, dispatcher, tracker, domain):
-    return action.run(dispatcher, tracker, domain)
+def nlu(text: str, intent: str, cards: list[str] = (), entities: list[dict[str, Any]] | None = None) -> dict:
+    """A parse result as Rasa 3.6 sends it to the action server."""
+    ranking = [{"intent_response_key": f"ask_{key}" if not key.startswith("out_of_scope") else key, "confidence": 0.9 - 0.1 * i} for i, key in enumerate(cards)]
+    return {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.9},
+        "intent_ranking": [{"name": intent, "confidence": 0.9}],
+        "entities": entities or [],
+        "response_selector": {"default": {"ranking": ranking}},
+    }
 
 
-def test_faq_answer_has_fact_source_and_buttons(dispatcher, tracker, domain) -> None:
-    run(ActionAnswerFaq(), dispatcher, tracker("Was kostet die Wertmarke?", "ask_wertmarke"), domain)
-    reply = texts(dispatcher)
-    assert "104 Euro" in reply
-    assert "Quelle: Stadt Köln" in reply
-    assert "/ask_companion" in button_payloads(dispatcher)
+def tracker_with(message: dict, slots: dict[str, Any] | None = None, channel: str = "rest") -> Tracker:
+    events = [{"event": "user", "text": message["text"], "parse_data": message, "input_channel": channel}]
+    return Tracker("test", slots or {}, message, events, False, None, {}, "action_listen")
 
 
-def test_office_dependent_answer_asks_for_the_place(dispatcher, tracker, domain) -> None:
-    events = run(ActionAnswerFaq(), dispatcher, tracker("Ausweis verloren", "ask_lost_card"), domain)
-    reply = texts(dispatcher)
-    assert "Ersatzausweis" in reply and "Polizei" in reply
-    assert "Wohnort" in reply
-    assert "/ask_responsible_office" in button_payloads(dispatcher)
-    assert events == []
+def place_entity(value: str, **info: Any) -> dict:
+    return {"entity": "place", "value": value, "additional_info": {"outcome": "found", "keys": [value], **info}}
 
 
-def test_office_dependent_answer_uses_the_remembered_office(dispatcher, tracker, domain) -> None:
-    slots = {"town": "Hagen", "office_id": "dortmund"}
-    run(ActionAnswerFaq(), dispatcher, tracker("wie verlängere ich", "ask_extend", slots=slots), domain)
-    assert "Untere Brinkstraße 80" in texts(dispatcher)
+def test_the_response_selector_ranking_becomes_card_keys() -> None:
+    message = nlu("was kostet die wertmarke", "ask_wertmarke", ["wertmarke/price", "card_fee/wertmarke"])
+    assert [key for key, _ in selected_cards(message)] == ["wertmarke/price", "card_fee/wertmarke"]
 
 
-def test_town_in_a_faq_question_is_remembered(dispatcher, tracker, domain) -> None:
-    message = tracker("Wie verlängere ich den Ausweis in Bocholt?", "ask_extend")
-    events = run(ActionAnswerFaq(), dispatcher, message, domain)
-    assert SlotSet("office_id", "kreis-borken") in events
-    assert "Burloer Straße" in texts(dispatcher)
+def test_a_place_entity_and_a_button_become_a_place_mention() -> None:
+    entity = place_entity("m:05154032", only=True)
+    turn = turn_of(tracker_with(nlu("Issum", "inform_place", entities=[entity])))
+    assert turn.place is not None and turn.place.keys == ("m:05154032",) and turn.place.only
+    button = {"entity": "place", "value": "m:05154032"}  # /inform_place{"place": "m:05154032"}
+    assert turn_of(tracker_with(nlu("/inform_place", "inform_place", entities=[button]))).place.keys == ("m:05154032",)
 
 
-def test_merkzeichen_entity_selects_the_answer(dispatcher, tracker, domain) -> None:
-    entities = [{"entity": "merkzeichen", "value": "ag"}]
-    run(ActionAnswerFaq(), dispatcher, tracker("was ist ag", "ask_merkzeichen", entities), domain)
-    assert "außergewöhnlich gehbehindert" in texts(dispatcher)
+def test_the_answer_is_sent_with_its_buttons_and_remembered(dispatcher, domain) -> None:
+    tracker = tracker_with(nlu("was kostet die wertmarke", "ask_wertmarke", ["wertmarke/price"]))
+    events = ActionAnswer().run(dispatcher, tracker, domain)
+    assert "104 Euro" in texts(dispatcher)
+    assert all(payload.startswith("/ask_") for payload in button_payloads(dispatcher))
+    assert SlotSet(SLOTS["last_card"], "wertmarke/price") in events
 
 
-def test_merkzeichen_without_entity_is_found_in_text(dispatcher, tracker, domain) -> None:
-    run(ActionAnswerFaq(), dispatcher, tracker("meine oma ist taubblind", "ask_merkzeichen"), domain)
-    assert "taubblind" in texts(dispatcher)
+def test_a_place_answer_remembers_the_office(dispatcher, domain) -> None:
+    entity = place_entity("m:05154032", only=True)
+    events = ActionAnswer().run(dispatcher, tracker_with(nlu("Issum", "inform_place", entities=[entity])), domain)
+    assert "Kreis Kleve" in texts(dispatcher)
+    assert SlotSet(SLOTS["office_id"], "kreis-kleve") in events
 
 
-def test_tax_allowance_with_gdb(dispatcher, tracker, domain) -> None:
-    entities = [{"entity": "gdb", "value": "60"}]
-    run(ActionAnswerFaq(), dispatcher, tracker("pauschbetrag gdb 60", "ask_tax_allowance", entities), domain)
-    assert "1.440 Euro" in texts(dispatcher)
+def test_yes_to_a_callback_offer_runs_the_privacy_notice_next(dispatcher, domain) -> None:
+    events = ActionAnswer().run(dispatcher, tracker_with(nlu("ja", "affirm"), {SLOTS["offer"]: "callback"}), domain)
+    assert FollowupAction("action_offer_callback") in events
 
 
-def test_opening_hours_for_koeln_today(dispatcher, tracker, domain, fixed_now) -> None:
-    fixed_now(datetime(2026, 11, 25, 10, 0))  # a Wednesday: closed
-    message = tracker(
-        "Ist das Amt in Köln heute offen?", "ask_opening_hours", [{"entity": "town", "value": "Köln"}]
+def test_the_fallback_counts_and_a_later_answer_resets_it(dispatcher, domain) -> None:
+    events = ActionAnswer().run(dispatcher, tracker_with(nlu("blubb", "nlu_fallback")), domain)
+    assert SlotSet(SLOTS["fallbacks"], 1) in events
+    events = ActionAnswer().run(
+        dispatcher, tracker_with(nlu("was kostet die wertmarke", "ask_wertmarke"), {SLOTS["fallbacks"]: 1.0}), domain
     )
-    events = run(ActionOfficeInfo(), dispatcher, message, domain)
-    reply = texts(dispatcher)
-    assert "Jetzt ist geschlossen" in reply
-    assert "morgen um 8:00 Uhr" in reply
-    assert SlotSet("town", "Köln") in events
+    assert SlotSet(SLOTS["fallbacks"], 0) in events
 
 
-def test_opening_hours_open_now(dispatcher, tracker, domain, fixed_now) -> None:
-    fixed_now(datetime(2026, 11, 24, 16, 0))  # Tuesday afternoon
-    run(ActionOfficeInfo(), dispatcher, tracker("hat köln offen", "ask_opening_hours"), domain)
-    assert "Jetzt ist geöffnet, heute bis 18:00 Uhr" in texts(dispatcher)
-
-
-def test_office_question_without_place_asks_and_waits(dispatcher, tracker, domain) -> None:
-    events = run(ActionOfficeInfo(), dispatcher, tracker("telefonnummer bitte", "ask_contact"), domain)
-    assert "Postleitzahl" in texts(dispatcher)
-    assert SlotSet("pending_question", "contact") in events
-
-
-def test_place_answers_the_pending_question(dispatcher, tracker, domain) -> None:
-    message = tracker("46395", "inform_town", [{"entity": "postcode", "value": "46395"}],
-                      slots={"pending_question": "contact"})  # fmt: skip
-    events = run(ActionOfficeInfo(), dispatcher, message, domain)
-    reply = texts(dispatcher)
-    assert "Burloer Straße 93" in reply and "Telefon" in reply
-    assert SlotSet("pending_question", None) in events
-
-
-def test_ambiguous_place_asks_back_with_buttons(dispatcher, tracker, domain) -> None:
-    run(ActionOfficeInfo(), dispatcher, tracker("Mülheim", "inform_town"), domain)
-    assert "„Mülheim“ gibt es mehrmals" in texts(dispatcher)
-    payloads = button_payloads(dispatcher)
-    assert any("Mülheim an der Ruhr" in p for p in payloads)
-    assert any("Mülheim (Köln)" in p for p in payloads)
-
-
-def test_place_outside_nrw(dispatcher, tracker, domain) -> None:
-    run(ActionOfficeInfo(), dispatcher, tracker("Hannover", "inform_town"), domain)
-    assert "nicht in Nordrhein-Westfalen" in texts(dispatcher)
-
-
-def test_nonsense_place_asks_again(dispatcher, tracker, domain) -> None:
-    message = tracker("xyzabc", "inform_town", slots={"pending_question": "contact"})
-    events = run(ActionOfficeInfo(), dispatcher, message, domain)
-    assert "finde ich leider nicht" in texts(dispatcher)
-    assert events == []  # the question keeps waiting for a place
-
-
-def test_nonsense_without_a_waiting_question_is_a_fallback(dispatcher, tracker, domain) -> None:
-    run(ActionOfficeInfo(), dispatcher, tracker("xq zzv prrt", "inform_town"), domain)
-    assert "nicht verstanden" in texts(dispatcher)
-    assert "/ask_responsible_office" in button_payloads(dispatcher)
-
-
-def test_changed_town_replaces_the_old_one(dispatcher, tracker, domain) -> None:
-    message = tracker("ich wohne jetzt in Hagen", "inform_town", slots={"town": "Köln", "office_id": "koeln"})
-    events = run(ActionOfficeInfo(), dispatcher, message, domain)
-    assert SlotSet("office_id", "dortmund") in events
-
-
-def test_request_human_gives_phone_and_callback(dispatcher, tracker, domain, fixed_now) -> None:
-    fixed_now(datetime(2026, 11, 23, 9, 0))
-    slots = {"town": "Köln", "office_id": "koeln"}
-    run(
-        ActionRequestHuman(),
-        dispatcher,
-        tracker("ich will einen menschen", "request_human", slots=slots),
-        domain,
-    )
-    reply = texts(dispatcher)
-    assert "0221 221-30702" in reply and "Rückruf" in reply and "geöffnet" in reply
-
-
-def test_ask_affirmation_suggests_likely_topics(dispatcher, tracker, domain) -> None:
-    ranking = [
-        {"name": "nlu_fallback", "confidence": 0.5},
-        {"name": "ask_wertmarke", "confidence": 0.3},
-        {"name": "ask_companion", "confidence": 0.2},
-    ]
-    run(ActionAskAffirmation(), dispatcher, tracker("bahn frei?", "nlu_fallback", ranking=ranking), domain)
-    assert button_payloads(dispatcher)[:2] == ["/ask_wertmarke", "/ask_companion"]
-    assert button_payloads(dispatcher)[-1] == "/deny"
-
-
-def test_default_fallback_offers_topics_and_a_person(dispatcher, tracker, domain) -> None:
-    run(ActionDefaultFallback(), dispatcher, tracker("blubb", "nlu_fallback"), domain)
-    payloads = button_payloads(dispatcher)
-    assert "/ask_apply" in payloads and "/request_callback" in payloads
-    assert "Rückruf" in texts(dispatcher)
-
-
-def test_every_domain_action_is_implemented(domain) -> None:
-    from rasa_sdk.executor import ActionExecutor
-
-    executor = ActionExecutor()
-    executor.register_package("actions")
-    assert set(domain["actions"]) <= set(executor.actions)
-
-
-def test_ask_affirmation_offers_the_office_of_a_place_it_did_not_understand(
-    dispatcher, tracker, domain
-) -> None:
-    run(ActionAskAffirmation(), dispatcher, tracker("Stadtlohn", "nlu_fallback"), domain)
-    first = dispatcher.messages[0]["buttons"][0]
-    assert first["payload"] == '/inform_town{"town": "Stadtlohn"}' and "Stadtlohn" in first["title"]
-
-
-def test_out_of_scope_with_a_place_answers_with_the_office(dispatcher, tracker, domain, kb) -> None:
-    events = run(ActionOutOfScope(), dispatcher, tracker("ich komme aus Stadtlohn", "out_of_scope"), domain)
-    office = kb.find_office("Stadtlohn").office
-    assert office.main_phone in texts(dispatcher)
-    assert {"event": "slot", "timestamp": None, "name": "office_id", "value": office.id} in events
-
-
-def test_out_of_scope_without_a_place_says_what_the_assistant_can_do(dispatcher, tracker, domain) -> None:
-    run(ActionOutOfScope(), dispatcher, tracker("wie wird das wetter morgen", "out_of_scope"), domain)
-    assert dispatcher.messages[0]["response"] == "utter_out_of_scope"
+def test_the_default_fallback_answers_and_counts(dispatcher, domain) -> None:
+    events = ActionDefaultFallback().run(dispatcher, tracker_with(nlu("/callback_change", "callback_change")), domain)
+    assert texts(dispatcher) and SlotSet(SLOTS["fallbacks"], 1) in events

@@ -1,16 +1,21 @@
-"""Any input, property-based: the form validators, the REST body parser and the channel guard."""
+"""Any input, property-based: the callback form, the REST body parser and the channel guard."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import unicodedata
 
 import pytest
+from cachetools import LRUCache
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+import knowledge
 from actions.callback import ValidateCallbackForm
+from bot.channels import guard
 from bot.channels.guard import Limits, MessageGuard, RateLimiter
 from bot.channels.rest import BadRequest, parse_body
 from callbacks.validation import NAME_PATTERN, REASON_MAX
@@ -43,47 +48,51 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 GUARD_WITHOUT_RATE_LIMIT = MessageGuard(Limits(max_length=1000, burst=0))
 
 
-def validated(slot: str, text: str, tracker_factory, intent: str = "inform") -> tuple[object, list]:
+def form_step(step: str, text: str, domain: dict, intent: str = "inform") -> tuple[dict, list]:
+    """The callback form's validation action on `text` while it waits for `step`: the slots it
+    sets and the messages it sends."""
+    message = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": [], "intent_ranking": []}
+    events = [{"event": "user", "text": text, "parse_data": message}]
+    tracker = Tracker("bad-input", {"requested_slot": step}, message, events, False, None, {"name": "callback_form"}, "action_listen")
     dispatcher = CollectingDispatcher()
-    tracker = tracker_factory(text, intent, slots={"requested_slot": slot})
-    result = getattr(ValidateCallbackForm(), f"validate_{slot}")(text, dispatcher, tracker, {})
-    return result[slot], dispatcher.messages
+    result = asyncio.run(ValidateCallbackForm().run(dispatcher, tracker, domain))
+    return {event["name"]: event["value"] for event in result if event.get("event") == "slot"}, dispatcher.messages
 
 
-def assert_rejected_with_a_message(value: object, messages: list) -> None:
-    assert value is None
+def assert_told(messages: list) -> None:
     assert messages and all(m["text"] and m["text"][0].isupper() for m in messages)
 
 
 @NO_FIXTURE_CHECK
 @given(ANY_TEXT)
-def test_a_stored_name_is_clean_or_the_person_is_told(tracker, text: str) -> None:
-    value, messages = validated("callback_name", text, tracker)
+def test_a_stored_name_is_clean_or_the_person_is_told(domain, text: str) -> None:
+    slots, messages = form_step("callback_name", text, domain)
+    value = slots.get("callback_name")
     if value is None:
-        assert_rejected_with_a_message(value, messages)
+        assert_told(messages)
     else:
         assert NAME_PATTERN.fullmatch(value) and value == unicodedata.normalize("NFC", value)
-        assert not messages
 
 
 @NO_FIXTURE_CHECK
 @given(ANY_TEXT)
-def test_a_stored_phone_is_a_dialable_e164_number(tracker, text: str) -> None:
-    value, messages = validated("callback_phone", text, tracker)
-    if value is None:
-        assert_rejected_with_a_message(value, messages)
-    else:
+def test_a_stored_phone_is_a_dialable_e164_number(domain, text: str) -> None:
+    slots, messages = form_step("callback_contact_method", text, domain)
+    value = slots.get("callback_phone")
+    if slots.get("callback_contact_method") is None and value is None:
+        assert_told(messages)
+    if value is not None:
         assert re.fullmatch(r"\+[1-9]\d{6,14}", value)
         assert not value.startswith(("+49900", "+49137", "+49180"))
 
 
 @NO_FIXTURE_CHECK
 @given(ANY_TEXT)
-@pytest.mark.parametrize("slot", ["callback_reason", "callback_preferred_time", "callback_alternative"])
-def test_stored_free_text_has_no_control_characters_and_a_limit(tracker, slot: str, text: str) -> None:
-    value, messages = validated(slot, text, tracker)
+def test_a_stored_reason_has_no_control_characters_and_a_limit(domain, text: str) -> None:
+    slots, messages = form_step("callback_reason", text, domain)
+    value = slots.get("callback_reason")
     if value is None:
-        assert_rejected_with_a_message(value, messages)
+        assert_told(messages)
     else:
         assert value.strip() and not CONTROL.search(value) and len(value) <= REASON_MAX
 
@@ -128,3 +137,21 @@ def test_the_rate_limiter_is_per_sender_and_refills() -> None:
     assert [limiter.wait_time("a", 0.0) for _ in range(3)] == [0, 0, 1.0]
     assert limiter.wait_time("b", 0.0) == 0  # another person is not slowed down
     assert limiter.wait_time("a", 2.0) == 0  # a token came back after a second
+
+
+def test_the_rate_limiter_keeps_a_bounded_lru_of_senders() -> None:
+    limiter = RateLimiter(burst=1, per_minute=60, max_senders=3)
+    assert isinstance(limiter._buckets, LRUCache) and limiter._buckets.maxsize == 3
+    assert limiter.wait_time("a", 0.0) == 0 and limiter.wait_time("a", 0.0) == 1.0
+    for sender in ("b", "c", "d"):
+        limiter.wait_time(sender, 0.0)
+    assert len(limiter._buckets) == 3
+    assert limiter.wait_time("a", 0.0) == 0  # forgotten: a full bucket again
+
+
+def test_the_guards_texts_come_from_channels_yml() -> None:
+    texts = knowledge.load().texts
+    refusal = MessageGuard(Limits(max_length=5, burst=0)).refusal("someone", "zu viel Text")  # 12 characters
+    assert refusal is not None and refusal.text == texts("guard.too_long", length=12, limit=5)
+    assert GUARD_WITHOUT_RATE_LIMIT.refusal("someone", " ").text == texts("guard.empty")
+    assert (texts("guard.slow"), texts("guard.trouble")) == (guard.SLOW, guard.TROUBLE)

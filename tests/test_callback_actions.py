@@ -1,36 +1,36 @@
-"""The callback form's actions with CollectingDispatcher and real trackers."""
+"""The callback form's actions with CollectingDispatcher and rasa_sdk trackers."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from typing import Any
 
 import pytest
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions import callback
 from actions.callback import (
-    ActionAskCallbackConfirmed,
     ActionCallbackChange,
     ActionCallbackRefused,
     ActionCancelCallback,
     ActionOfferCallback,
     ActionSubmitCallback,
+    AskCallbackConfirmed,
+    AskCallbackContact,
     ValidateCallbackForm,
 )
-from actions.faq import ActionAnswerFaq
-from actions.office import ActionOfficeInfo
 from callbacks.store import CallbackStore
 from tests.conftest import button_payloads, texts
 
 FILLED = {
     "callback_name": "Anna Müller",
+    "callback_contact_method": "phone",
     "callback_phone": "+4922112345678",
     "callback_reason": "Stand meines Antrags, AZ 55/123",
-    "callback_preferred_time": "vormittags",
-    "callback_alternative": "keine Angabe",
+    "callback_office": "koeln",
     "office_id": "koeln",
-    "town": "Köln",
 }
 
 
@@ -41,138 +41,156 @@ def store(tmp_path, monkeypatch) -> CallbackStore:
     return temporary
 
 
-def validate(slot: str, value: str, tracker, dispatcher, intent: str = "inform_town") -> dict:
-    method = getattr(ValidateCallbackForm(), f"validate_{slot}")
-    return method(value, dispatcher, tracker(value, intent), {})
+def user(text: str, intent: str = "inform", entities: list | None = None, **extra: Any) -> dict:
+    parse = {"text": text, "intent": {"name": intent, "confidence": 0.95}, "entities": entities or []}
+    return {"event": "user", "text": text, "parse_data": parse, **extra}
 
 
-def test_privacy_notice_asks_for_consent(dispatcher, tracker, domain) -> None:
-    ActionOfferCallback().run(dispatcher, tracker("Rückruf bitte", "request_callback"), domain)
+def form_tracker(step: str | None, *messages: dict, slots: dict | None = None, channel: str = "rest") -> Tracker:
+    """The form waiting for `step`; the last of `messages` is the one to read."""
+    events = [{**m, "input_channel": channel} for m in messages]
+    latest = events[-1]["parse_data"]
+    slots = {"requested_slot": step, **(slots or {})}
+    return Tracker("form-test", slots, latest, events, False, None, {"name": "callback_form"}, "action_listen")
+
+
+def run_form(tracker: Tracker, domain: dict) -> tuple[dict, CollectingDispatcher]:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ValidateCallbackForm().run(dispatcher, tracker, domain))
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}, dispatcher
+
+
+def test_privacy_notice_asks_for_consent(dispatcher, domain) -> None:
+    tracker = form_tracker(None, user("Rückruf bitte", "request_callback"))
+    events = ActionOfferCallback().run(dispatcher, tracker, domain)
     reply = texts(dispatcher)
     assert "speichere" in reply and "Tagen gelöscht" in reply and "einverstanden" in reply
     assert button_payloads(dispatcher) == ["/affirm", "/deny"]
+    assert SlotSet("offer", "consent") in events
 
 
-def test_no_consent_gives_the_phone_number(dispatcher, tracker, domain, store) -> None:
-    ActionCallbackRefused().run(dispatcher, tracker("nein", "deny", slots={"office_id": "koeln"}), domain)
+def test_no_consent_gives_the_phone_number(dispatcher, domain, store) -> None:
+    tracker = form_tracker(None, user("nein", "deny"), slots={"office_id": "koeln"})
+    events = ActionCallbackRefused().run(dispatcher, tracker, domain)
     assert "0221 221-30702" in texts(dispatcher) and "nichts" in texts(dispatcher)
-    assert store.list() == []
+    assert store.list() == [] and SlotSet("callback_closed", "refused") in events
+
+
+def test_a_one_message_request_fills_name_phone_and_reason_at_the_start(domain) -> None:
+    request = user("Rückruf bitte – Maria Kaya, 0211 445566, es geht um meine Wertmarke", "request_callback")
+    slots, _ = run_form(form_tracker(None, request, user("ja", "affirm")), domain)
+    assert slots["callback_name"] == "Maria Kaya"
+    assert slots["callback_phone"] == "+49211445566" and slots["callback_contact_method"] == "phone"
+    assert "Wertmarke" in slots["callback_reason"]
+
+
+def test_the_known_office_is_taken_and_can_be_changed_later(domain) -> None:
+    slots, _ = run_form(form_tracker(None, user("ja", "affirm"), slots={"office_id": "koeln"}), domain)
+    assert slots["callback_office"] == "koeln"
+
+
+def test_a_bare_name_is_taken_and_a_question_at_the_name_step_is_answered(domain) -> None:
+    slots, _ = run_form(form_tracker("callback_name", user("maria kaya")), domain)
+    assert slots["callback_name"] == "Maria Kaya"
+    question = user("Wie lange dauert das eigentlich?", "ask_processing_time")
+    slots, dispatcher = run_form(form_tracker("callback_name", question), domain)
+    assert slots.get("callback_name") is None and "Wochen" in texts(dispatcher)
 
 
 @pytest.mark.parametrize(
-    ("slot", "value", "expected"),
-    [
-        ("callback_name", "  anna   müller ", "anna müller"),
-        ("callback_phone", "0171 1234567", "+491711234567"),
-        ("callback_reason", "Frage\x07 zum Antrag", "Frage zum Antrag"),
-        ("callback_alternative", "anna@example.de", "anna@example.de"),
-        ("callback_alternative", "bitte per E-Mail, ich bin gehörlos", "bitte per E-Mail, ich bin gehörlos"),
-        ("callback_preferred_time", "nachmittags ab 14 Uhr", "nachmittags ab 14 Uhr"),
-    ],
+    ("text", "phone"),
+    [("Tel. 0211 445566", "+49211445566"), ("+49 (0)211 445566", "+49211445566"), ("Handy: 0176 12345678", "+4917612345678")],
 )
-def test_valid_answers_are_kept(slot, value, expected, tracker, dispatcher) -> None:
-    assert validate(slot, value, tracker, dispatcher) == {slot: expected}
-    assert dispatcher.messages == []
+def test_a_number_with_words_around_it_is_taken(domain, text: str, phone: str) -> None:
+    slots, _ = run_form(form_tracker("callback_contact_method", user(text)), domain)
+    assert slots["callback_phone"] == phone
 
 
-@pytest.mark.parametrize(
-    ("slot", "value", "message"),
-    [
-        ("callback_name", "123", "Namen"),
-        ("callback_phone", "0900 123456", "Service-Nummern"),
-        ("callback_phone", "meine nummer", "Ziffern"),
-        ("callback_phone", "12", "ungültig"),
-        ("callback_reason", "   ", "worum"),
-        ("callback_alternative", "anna@", "E-Mail-Adresse"),
-        ("callback_office", "Hannover", "Nordrhein-Westfalen"),
-        ("callback_office", "Mülheim", "Meinen Sie"),
-    ],
-)
-def test_invalid_answers_are_rejected_with_a_message(slot, value, message, tracker, dispatcher) -> None:
-    assert validate(slot, value, tracker, dispatcher) == {slot: None}
-    assert message in texts(dispatcher)
+def test_the_rest_of_a_phone_message_fills_the_preferred_time(domain) -> None:
+    slots, _ = run_form(form_tracker("callback_contact_method", user("02331 123456, am liebsten Freitag früh")), domain)
+    assert slots["callback_phone"] == "+492331123456" and "Freitag" in slots["callback_preferred_time"]
 
 
-def test_optional_questions_can_be_skipped(tracker, dispatcher) -> None:
-    assert validate("callback_preferred_time", "überspringen", tracker, dispatcher, "skip") == {
-        "callback_preferred_time": "keine Angabe"
-    }
-    assert validate("callback_alternative", "nein", tracker, dispatcher, "deny") == {
-        "callback_alternative": "keine Angabe"
-    }
+def test_an_unusable_number_is_refused_with_a_reason(domain) -> None:
+    slots, dispatcher = run_form(form_tracker("callback_contact_method", user("0900 123456")), domain)
+    assert slots.get("callback_phone") is None and "0900" in texts(dispatcher)
 
 
-def test_office_from_the_town(tracker, dispatcher) -> None:
-    result = validate("callback_office", "Bocholt", tracker, dispatcher)
-    assert result["callback_office"] == "kreis-borken" and result["office_id"] == "kreis-borken"
+def test_a_person_who_cannot_phone_gives_an_email(domain) -> None:
+    message = user("Ich bin gehörlos, bitte per E-Mail an maria.kaya@web.de")
+    slots, _ = run_form(form_tracker("callback_contact_method", message), domain)
+    assert slots["callback_contact_method"] == "email" and slots["callback_email"] == "maria.kaya@web.de"
 
 
-def test_office_is_not_asked_when_the_town_is_known(tracker, dispatcher) -> None:
-    def required(slots: dict) -> list[str]:
-        form = ValidateCallbackForm()
-        message = tracker("x", "affirm", slots=slots)
-        return asyncio.run(form.required_slots(["callback_name", "callback_office"], dispatcher, message, {}))
-
-    known, unknown = required({"office_id": "koeln"}), required({})
-    assert known == ["callback_name"] and unknown == ["callback_name", "callback_office"]
+def test_the_reason_step_takes_a_question_as_the_reason(domain) -> None:
+    slots, _ = run_form(form_tracker("callback_reason", user("Wann kommt mein Ausweis?", "ask_processing_time")), domain)
+    assert slots["callback_reason"] == "Wann kommt mein Ausweis?"
 
 
-def test_summary_shows_everything_with_change_buttons(dispatcher, tracker, domain) -> None:
-    ActionAskCallbackConfirmed().run(dispatcher, tracker("x", "skip", slots=FILLED), domain)
-    reply = texts(dispatcher)
-    assert "Anna Müller" in reply and "+4922112345678" in reply and "Stadt Köln" in reply
-    payloads = button_payloads(dispatcher)
-    assert payloads[0] == "/affirm" and payloads[-1] == "/cancel"
-    assert '/callback_change{"callback_field":"callback_phone"}' in payloads
+def test_a_place_at_the_office_step_picks_the_office(domain) -> None:
+    entity = {"entity": "place", "value": "m:05154032", "additional_info": {"outcome": "found", "keys": ["m:05154032"]}}
+    slots, _ = run_form(form_tracker("callback_office", user("Issum", "inform_place", [entity])), domain)
+    assert slots["callback_office"] == "kreis-kleve"
 
 
-def test_change_forgets_one_field(tracker, dispatcher, domain) -> None:
-    message = tracker(
-        "/callback_change", "callback_change", [{"entity": "callback_field", "value": "callback_phone"}]
-    )
-    events = ActionCallbackChange().run(dispatcher, message, domain)
-    assert events == [SlotSet("callback_confirmed", None), SlotSet("callback_phone", None)]
+def test_the_summary_shows_every_field_and_a_correction_is_taken(dispatcher, domain) -> None:
+    AskCallbackConfirmed().run(dispatcher, form_tracker("callback_confirmed", user("x"), slots=FILLED), domain)
+    summary = texts(dispatcher)
+    assert "Anna Müller" in summary and "+4922112345678" in summary and "Köln" in summary
+    assert "/affirm" in button_payloads(dispatcher) and "/cancel" in button_payloads(dispatcher)
+    correction = user("die Nummer ist falsch, richtig ist 0221 7654321")
+    slots, _ = run_form(form_tracker("callback_confirmed", correction, slots=FILLED), domain)
+    assert slots["callback_phone"] == "+492217654321" and slots.get("callback_confirmed") is None
+    slots, _ = run_form(form_tracker("callback_confirmed", user("ja, passt", "affirm"), slots=FILLED), domain)
+    assert slots["callback_confirmed"] is True
 
 
-def test_submit_stores_once_and_gives_reference_and_time(
-    dispatcher, tracker, domain, store, fixed_now
-) -> None:
-    fixed_now(datetime(2026, 11, 25, 10, 0))  # Wednesday: Köln is closed
-    events = ActionSubmitCallback().run(dispatcher, tracker("ja", "affirm", slots=FILLED), domain)
-    [stored] = store.list()
-    assert stored.reference in texts(dispatcher)
-    assert "frühestens morgen um 8:00 Uhr" in texts(dispatcher)
-    assert stored.alternative_contact is None and stored.preferred_time == "vormittags"
-    assert SlotSet("callback_name", None) in events and SlotSet("callback_phone", None) in events
-    ActionSubmitCallback().run(dispatcher, tracker("ja", "affirm", slots=FILLED), domain)
-    assert len(store.list()) == 1
+def test_cancel_and_the_change_buttons_leave_the_form_to_their_rules(domain) -> None:
+    slots, _ = run_form(form_tracker("callback_reason", user("abbrechen", "cancel")), domain)
+    assert slots == {} or set(slots) == {"requested_slot"}
 
 
-def test_store_failure_is_told_honestly(dispatcher, tracker, domain, monkeypatch) -> None:
-    def broken():
-        raise OSError("database down")
-
-    monkeypatch.setattr(callback, "store", broken)
-    events = ActionSubmitCallback().run(dispatcher, tracker("ja", "affirm", slots=FILLED), domain)
-    assert "nicht speichern" in texts(dispatcher) and "0221 221-30702" in texts(dispatcher)
-    assert "gespeichert. Ihre Nummer" not in texts(dispatcher)
-    assert events == []  # nothing lost: the slots stay for another try
+def test_submission_is_stored_once_with_a_reference(dispatcher, domain, store) -> None:
+    tracker = form_tracker(None, user("ja", "affirm"), slots=FILLED)
+    events = ActionSubmitCallback().run(dispatcher, tracker, domain)
+    assert "RR-" in texts(dispatcher) and SlotSet("callback_closed", "submitted") in events
+    ActionSubmitCallback().run(CollectingDispatcher(), tracker, domain)  # a retried message
+    [request] = store.list()
+    assert request.phone == "+4922112345678" and request.contact_method == "phone" and request.office == "koeln"
 
 
-def test_cancel_stores_nothing_and_clears(dispatcher, tracker, domain, store) -> None:
-    events = ActionCancelCallback().run(dispatcher, tracker("abbrechen", "cancel", slots=FILLED), domain)
-    assert "abgebrochen" in texts(dispatcher) and store.list() == []
-    assert SlotSet("callback_name", None) in events
+def test_an_email_request_is_stored_without_a_phone(dispatcher, domain, store) -> None:
+    slots = {**FILLED, "callback_contact_method": "email", "callback_phone": None, "callback_email": "a@b.de"}
+    ActionSubmitCallback().run(dispatcher, form_tracker(None, user("ja", "affirm"), slots=slots), domain)
+    [request] = store.list()
+    assert request.phone is None and request.email == "a@b.de" and "E-Mail" in texts(dispatcher)
 
 
-@pytest.mark.parametrize("action", [ActionAnswerFaq(), ActionOfficeInfo()])
-def test_a_name_taken_for_a_question_fills_the_name_slot(action, dispatcher, tracker, domain) -> None:
-    form = tracker("Uwe Grün", "ask_orange_card", slots={"requested_slot": "callback_name"})
-    form.active_loop = {"name": "callback_form"}
-    assert action.run(dispatcher, form, domain) == [SlotSet("callback_name", "Uwe Grün")]
-    assert dispatcher.messages == []
+def test_a_broken_store_is_told_honestly(dispatcher, domain, monkeypatch) -> None:
+    class Broken:
+        def submit(self, *args: Any) -> None:
+            raise OSError("disk full")
+
+    monkeypatch.setattr(callback, "store", lambda: Broken())
+    ActionSubmitCallback().run(dispatcher, form_tracker(None, user("ja", "affirm"), slots=FILLED), domain)
+    assert "nicht speichern" in texts(dispatcher) and "RR-" not in texts(dispatcher)
 
 
-def test_outside_the_form_the_same_words_are_a_question(dispatcher, tracker, domain) -> None:
-    ActionAnswerFaq().run(dispatcher, tracker("Uwe Grün", "ask_orange_card"), domain)
-    assert dispatcher.messages
+def test_cancel_clears_everything(dispatcher, domain) -> None:
+    events = ActionCancelCallback().run(dispatcher, form_tracker("callback_reason", user("abbrechen", "cancel"), slots=FILLED), domain)
+    assert SlotSet("callback_name", None) in events and SlotSet("callback_closed", "cancelled") in events
+
+
+def test_a_change_button_forgets_that_field(dispatcher, domain) -> None:
+    message = user('/callback_change{"callback_field":"callback_contact_method"}', "callback_change",
+                   [{"entity": "callback_field", "value": "callback_contact_method"}])  # fmt: skip
+    events = ActionCallbackChange().run(dispatcher, form_tracker("callback_confirmed", message, slots=FILLED), domain)
+    assert SlotSet("callback_phone", None) in events and SlotSet("callback_confirmed", None) in events
+
+
+def test_on_the_telephone_the_callers_number_is_offered_and_taken(dispatcher, domain) -> None:
+    call = user("ja", "affirm", metadata={"caller": "+4922112345678"})
+    AskCallbackContact().run(dispatcher, form_tracker("callback_contact_method", call, channel="voice"), domain)
+    assert "0221 12345678" in texts(dispatcher)
+    slots, _ = run_form(form_tracker("callback_contact_method", call, channel="voice"), domain)
+    assert slots["callback_phone"] == "+4922112345678"

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -69,6 +70,34 @@ def test_http_endpoint_needs_the_token(store) -> None:
             assert (
                 await client.post("/callbacks/RR-NONE", json={"status": "done"}, headers=auth)
             ).status == 404
+
+    asyncio.run(scenario())
+
+
+def test_cli_and_http_show_utc_berlin_time_and_the_contact(store, capsys) -> None:
+    store.submit(
+        NewRequest("bonn", "Eva Still", reason="gehörlos", contact_method="email", email="eva@example.de"),
+        "c",
+        datetime(2026, 7, 15, 21, 50, tzinfo=ZoneInfo("Europe/Berlin")),
+    )
+    [row] = list(csv.DictReader(io.StringIO(run_cli(capsys, "list", "--office", "bonn", "--format", "csv"))))
+    assert list(row) == cli.FIELDS
+    assert (row["contact_method"], row["contact"], row["phone"]) == ("email", "eva@example.de", "")
+    assert (row["created_at"], row["created_at_local"]) == (
+        "2026-07-15T19:50:00+00:00",
+        "2026-07-15T21:50:00+02:00",
+    )
+    [koeln] = [json.loads(line) for line in run_cli(capsys, "list", "--office", "koeln").splitlines()]
+    assert koeln["created_at"] == "2026-11-23T09:00:00+00:00"
+    assert koeln["created_at_local"] == "2026-11-23T10:00:00+01:00"
+    assert (koeln["contact_method"], koeln["contact"]) == ("phone", "+4922112345678")
+
+    async def scenario() -> None:
+        async with TestClient(TestServer(create_app(store, "s3cret"))) as client:
+            auth = {"Authorization": "Bearer s3cret"}
+            [listed] = await (await client.get("/callbacks?office=bonn", headers=auth)).json()
+            assert listed["contact"] == "eva@example.de"
+            assert listed["created_at_local"] == "2026-07-15T21:50:00+02:00"
 
     asyncio.run(scenario())
 

@@ -1,4 +1,4 @@
-"""The knowledge module on its own: sources, facts, answers, offices, opening hours."""
+"""The knowledge module on its own: sources, facts, answer cards, offices, opening hours."""
 
 from __future__ import annotations
 
@@ -8,8 +8,14 @@ from datetime import datetime
 import pytest
 
 from knowledge import Knowledge
+from knowledge.conversation import Context, Turn
+from knowledge.dialogue import Responder
+from knowledge.mentions import MERKZEICHEN_CODES, find_merkzeichen
+from knowledge.office_answers import data_age_text, hours_text
 from knowledge.opening_hours import BERLIN, holiday_name
 from knowledge.sources import GENERAL
+
+NOW = datetime(2026, 11, 30, 9, 30, tzinfo=BERLIN)
 
 
 def test_every_fact_has_a_known_source_and_date(kb: Knowledge) -> None:
@@ -25,12 +31,14 @@ def test_newer_sources_win_over_older_ones(kb: Knowledge) -> None:
     assert superseded, "the 2008 brochure's outdated values are kept on record"
     for fact in superseded:
         for old in fact.superseded:
-            assert (fact.source.year or 0) > (old.source.year or 0), fact.name
+            # A law in force wins even over a later brochure that still states the old rule.
+            newer = (fact.source.year or 0) > (old.source.year or 0)
+            assert newer or fact.source.key.startswith("law:"), fact.name
             assert old.value != fact.value
 
 
 def test_wertmarke_costs_104_euro_not_the_2008_price(kb: Knowledge) -> None:
-    text = kb.answer("wertmarke").text
+    text = kb.render("wertmarke/price").text
     assert "104 Euro" in text
     assert "60 Euro" not in text
     assert kb.facts["wertmarke_price_year"].source.key == "003_19fde30a12699e25.txt"
@@ -42,47 +50,51 @@ def test_wertmarke_costs_104_euro_not_the_2008_price(kb: Knowledge) -> None:
      (80, "2.120"), (90, "2.460"), (100, "2.840")],
 )  # fmt: skip
 def test_tax_allowance_follows_current_law(kb: Knowledge, gdb: int, amount: str) -> None:
-    answer = kb.tax_allowance_answer(gdb)
-    assert answer is not None
-    assert f"{amount} Euro" in answer.text
-    assert "7.400 Euro" in answer.text
+    reply = Responder(kb).respond(
+        Turn(f"pauschbetrag bei gdb {gdb}", "ask_tax_allowance", cards=(("tax_allowance/amounts", 0.5),)), Context(), NOW
+    )
+    assert f"{amount} Euro" in reply.messages[0].text
+    assert "7.400 Euro" in reply.messages[0].text
 
 
 def test_tax_allowance_for_gdb_below_50_needs_a_certificate(kb: Knowledge) -> None:
-    assert "Bescheinigung" in kb.tax_allowance_answer(30).text
-    assert "Schwerbehindertenausweis vor" in kb.tax_allowance_answer(70).text
-    assert kb.tax_allowance_answer(55) is None
+    def answer(gdb: int) -> str:
+        turn = Turn(f"steuer gdb {gdb}", "ask_tax_allowance", cards=(("tax_allowance/amounts", 0.5),))
+        return Responder(kb).respond(turn, Context(), NOW).messages[0].text
+
+    assert "Bescheinigung" in answer(30)
+    assert "Schwerbehindertenausweis vor" in answer(70)
 
 
-def test_every_topic_renders_short_plain_answers(kb: Knowledge) -> None:
-    for key in kb.topics:
-        answer = kb.answer(key)
-        assert "{" not in answer.text and "}" not in answer.text, key
-        sentences = [s for s in re.split(r"(?<=[.!?])\s+", answer.text) if s]
-        assert len(sentences) <= 5, (key, len(sentences))
-        assert answer.source_line().startswith("Quelle: ")
-        for button in answer.buttons:
-            assert button in kb.buttons, (key, button)
+def test_every_card_renders_short_plain_answers_with_all_sources(kb: Knowledge) -> None:
+    for key in kb.cards:
+        rendered = kb.render(key)
+        assert "{" not in rendered.text and "}" not in rendered.text, key
+        sentences = [s for s in re.split(r"(?<=[.!?])\s+", rendered.text) if s]
+        assert len(sentences) <= 7, (key, len(sentences))
+        assert rendered.source_line().startswith("Quelle: ")
+        for source in rendered.sources:  # every source is shown, with its date
+            assert source.citation() in rendered.source_line(), (key, source.key)
 
 
-def test_every_merkzeichen_has_an_answer(kb: Knowledge) -> None:
-    assert set(kb.merkzeichen) == {"G", "aG", "H", "Bl", "TBl", "Gl", "B", "RF", "1.Kl"}
-    for code in kb.merkzeichen:
-        assert kb.merkzeichen_answer(code).text
+def test_every_merkzeichen_has_a_card(kb: Knowledge) -> None:
+    for code in MERKZEICHEN_CODES:
+        assert kb.render(f"merkzeichen/{code.lower().replace('.', '')}").text
 
 
-def test_answer_texts_hold_no_euro_amounts_of_their_own() -> None:
-    """Amounts live in facts.yml only; answers.yml refers to them by name."""
-    from knowledge import DATA_DIR
-
-    answers = (DATA_DIR / "answers.yml").read_text(encoding="utf-8")
-    assert not re.search(r"\d[\d.]*\s*(Euro|€)", answers)
+def test_corrections_of_issue_10(kb: Knowledge) -> None:
+    """The fact corrections: orange print with aG, Rundfunk retroactive, Gl's condition, dates."""
+    assert "aG" in kb.render("orange_card/which_merkzeichen").text
+    assert re.search(r"(3|drei) Jahre", kb.render("broadcast_fee/from_when").text)
+    assert "meist" not in kb.render("merkzeichen/gl").text
+    assert kb.sources["003_19fde30a12699e25.txt"].date != "Januar 2021"
+    assert "3 Wochen" in kb.render("dismissal_protection/pending_application").text
 
 
 def test_general_procedures_are_marked_as_such(kb: Knowledge) -> None:
-    answer = kb.answer("lost_card")
-    assert [s.key for s in answer.sources] == [GENERAL]
-    assert "allgemein gültiges Verfahren" in answer.source_line()
+    rendered = kb.render("lost_card/overview")
+    assert GENERAL in [s.key for s in rendered.sources]
+    assert "allgemein gültiges Verfahren" in rendered.source_line()
 
 
 @pytest.mark.parametrize(
@@ -98,8 +110,8 @@ def test_general_procedures_are_marked_as_such(kb: Knowledge) -> None:
         ("was bedeuten die buchstaben, z. B. auf der rückseite", None),
     ],
 )
-def test_merkzeichen_are_found_in_text(kb: Knowledge, text: str, code: str | None) -> None:
-    assert kb.find_merkzeichen(text) == code
+def test_merkzeichen_are_found_in_text(text: str, code: str | None) -> None:
+    assert find_merkzeichen(text) == code
 
 
 def test_all_53_kreise_have_exactly_one_office(kb: Knowledge) -> None:
@@ -147,7 +159,7 @@ def test_koeln_open_now(kb: Knowledge, moment: datetime, is_open: bool, next_ope
 
 def test_public_holiday_is_named(kb: Knowledge) -> None:
     assert holiday_name(berlin(2026, 6, 4).date()) == "Fronleichnam"
-    text = kb.offices["koeln"].hours_text(berlin(2026, 12, 25, 10, 0))
+    text = hours_text(kb.texts, kb.offices["koeln"], berlin(2026, 12, 25, 10, 0))
     assert "Feiertag (Erster Weihnachtstag)" in text
     assert "Montag, 28.12., um 8:00 Uhr" in text
 
@@ -162,11 +174,17 @@ def test_dst_change_is_handled(kb: Knowledge) -> None:
 def test_office_without_hours_says_so(kb: Knowledge) -> None:
     bonn = kb.find_office("Bonn").office
     assert bonn.opening_hours is None
-    assert "liegen mir nicht vor" in bonn.hours_text(berlin(2026, 11, 23, 9, 0))
+    assert "liegen mir nicht vor" in hours_text(kb.texts, bonn, berlin(2026, 11, 23, 9, 0))
+
+
+def test_telephone_hours_are_not_called_opening_hours(kb: Knowledge) -> None:
+    """Dortmund's hours are phone hours and visits are not possible: never "geöffnet"."""
+    text = hours_text(kb.texts, kb.offices["dortmund"], berlin(2026, 11, 23, 9, 0))
+    assert "telefonisch erreichbar" in text and "geöffnet" not in text
 
 
 def test_office_answers_say_how_old_the_data_is(kb: Knowledge) -> None:
-    assert kb.offices["koeln"].data_age_text() == (
-        "Stand der Angaben: Januar 2021; Telefon: 2020 oder später; E-Mail: 2008."
+    assert data_age_text(kb.texts, kb.offices["koeln"]) == (
+        "Stand der Angaben: 2025 oder später; Telefon: 2020 oder später; E-Mail: 2008."
     )
-    assert kb.offices["essen"].data_age_text() == "Stand der Angaben: 2008."
+    assert data_age_text(kb.texts, kb.offices["essen"]) == "Stand der Angaben: 2008."

@@ -26,6 +26,7 @@ from aiohttp import web
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import knowledge
 from bot.channels import telegram
 from bot.channels.guard import Limits, MessageGuard
 from bot.channels.telegram import (
@@ -44,6 +45,11 @@ BOT_NAME = "SbAusweisTestBot"
 SECRET = "test-secret_0123456789"
 WEBHOOK_URL = "https://bot.example.org/webhooks/telegram/webhook"
 TELEGRAM_ENV = ("TELEGRAM_TOKEN", "TELEGRAM_BOT_NAME", "TELEGRAM_WEBHOOK_URL", "TELEGRAM_SECRET_TOKEN")
+
+
+def said(key: str) -> str:
+    """The channel's own text `telegram.<key>` (knowledge/data/texts/channels.yml)."""
+    return knowledge.load().texts(f"telegram.{key}")
 
 
 # --- a fake Telegram Bot API server -------------------------------------------------------------------
@@ -393,6 +399,43 @@ def test_long_button_payloads_fit_into_callback_data() -> None:
     assert restarted.payload(data) is None
 
 
+def test_long_payloads_are_kept_in_a_bounded_lru_cache() -> None:
+    payloads = CallbackPayloads(max_entries=2)
+    first, second, third = (f'/inform_town{{"town": "{"x" * 70}{index}"}}' for index in range(3))
+    keys = [payloads.callback_data(first), payloads.callback_data(second)]
+    assert payloads.payload(keys[0]) == first  # used again: now the most recent
+    payloads.callback_data(third)
+    assert payloads.payload(keys[0]) == first and payloads.payload(keys[1]) is None
+    assert len(payloads._payloads) == 2
+
+
+def test_repeated_updates_are_remembered_within_a_bound() -> None:
+    channel = SecureTelegramInput(
+        TelegramSettings(TOKEN, BOT_NAME, WEBHOOK_URL, SECRET), guard=MessageGuard()
+    )
+    assert not channel._seen_before(1) and channel._seen_before(1)
+    assert not channel._seen_before("1") and not channel._seen_before(None)  # no id, never a repeat
+    for update_id in range(2, telegram.MAX_RECENT_UPDATES + 10):
+        channel._seen_before(update_id)
+    assert len(channel._recent_updates) == telegram.MAX_RECENT_UPDATES
+    assert not channel._seen_before(1)  # the oldest was forgotten
+
+
+def test_an_empty_text_with_buttons_asks_to_choose() -> None:
+    with FakeBotApi() as api:
+
+        async def send() -> None:
+            output = SecureTelegramOutput(TOKEN, api.url)
+            try:
+                await output.send_text_with_buttons("78", "", [{"title": "Ja", "payload": "/affirm"}])
+            finally:
+                await output.close_session()
+
+        asyncio.run(send())
+    [sent] = api.recorded("sendMessage", 78)
+    assert sent["text"] == said("choose") and shown_buttons(sent) == [("Ja", "/affirm")]
+
+
 def test_long_text_with_buttons_has_the_keyboard_on_the_last_part() -> None:
     paragraph = "Ein langer Absatz über den Schwerbehindertenausweis. " * 30
     text = "\n\n".join(f"{index}. {paragraph}" for index in range(8))
@@ -545,7 +588,7 @@ def test_non_text_messages_get_a_polite_answer(bot: TelegramAssistant, kind: str
     chat_id = 5300 + sorted(NON_TEXT).index(kind)
     response = bot.post(update(message=message(chat_id, **NON_TEXT[kind])))
     assert response.status_code == 200
-    assert bot.api.texts(chat_id) == [telegram.ONLY_TEXT]
+    assert bot.api.texts(chat_id) == [said("only_text")]
 
 
 @pytest.mark.e2e
@@ -555,7 +598,7 @@ def test_edited_message_is_not_answered_twice(bot: TelegramAssistant) -> None:
     answered = len(bot.api.texts(chat_id))
     edited = message(chat_id, text="Wie verlängere ich meinen Ausweis?", edit_date=int(time.time()))
     assert bot.post(update(edited_message=edited)).status_code == 200
-    assert bot.api.texts(chat_id)[answered:] == [telegram.EDITED]
+    assert bot.api.texts(chat_id)[answered:] == [said("edited")]
 
 
 @pytest.mark.e2e
@@ -579,7 +622,7 @@ def test_other_updates_never_fail(bot: TelegramAssistant) -> None:
     ]
     for body in odd:
         assert bot.post(body).status_code == 200, body
-    assert bot.api.texts(-1005501) == [telegram.CHANNEL_POST]
+    assert bot.api.texts(-1005501) == [said("channel_post")]
     for chat_id in (5502, 5503, 5504, 5505):
         assert bot.api.texts(chat_id) == []
     assert bot.post(update(message=message(5506, text="Hallo"))).status_code == 200  # still working

@@ -1,4 +1,9 @@
-"""The telephone channel end to end: signed Twilio-style requests against the real assistant."""
+"""The telephone channel end to end: signed Twilio-style requests against the real assistant.
+
+The channel only carries the call (tests/test_voice_speech.py tests it alone); transfers, the
+place question and the offer of the caller's own number are the dialogue's and the callback
+form's, so these tests check the whole assistant on the phone.
+"""
 
 from __future__ import annotations
 
@@ -137,7 +142,7 @@ def test_faq_answer_is_spoken_plainly(assistant: Assistant) -> None:
     titles = [button["title"] for message in chat for button in message.get("buttons", [])]
     if titles:
         assert "Sie können zum Beispiel sagen" in answer
-        assert all(as_spoken(title).rstrip(".") in answer for title in titles), titles
+        assert all(as_spoken(title).rstrip(".!?") in answer for title in titles), titles
 
 
 def test_town_then_mitarbeiter_transfers_to_the_office(assistant: Assistant) -> None:
@@ -264,6 +269,17 @@ def test_conversations_are_keyed_by_a_hash_of_the_call(assistant: Assistant) -> 
     with sqlite3.connect(assistant.tracker_db) as db:
         senders = [row[0] for row in db.execute("select distinct sender_id from events")]
     assert not [sender for sender in senders if "4567890" in sender or sender.startswith("CA")]
+
+
+def test_the_callers_number_is_not_kept_without_a_callback(assistant: Assistant) -> None:
+    call = Call(assistant)
+    call.start()
+    call.say(FAQ_QUESTION)
+    call.request(Digits="5")
+    with sqlite3.connect(assistant.tracker_db) as db:
+        stored = db.execute("select data from events where sender_id = ?", (conversation_id(call.sid),))
+        rows = [row[0] for row in stored]
+    assert rows and not [row for row in rows if "4567890" in row]
 
 
 def test_logs_hold_neither_numbers_nor_spoken_texts(assistant: Assistant) -> None:

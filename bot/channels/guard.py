@@ -1,9 +1,10 @@
 """What every channel does around Rasa: limits on input, and a reply that never fails or stays silent.
 
 - Messages longer than MAX_MESSAGE_LENGTH and empty messages get a friendly German message
-  and never reach Rasa.
+  and never reach Rasa. The texts are in knowledge/data/texts/channels.yml (`guard.*`).
 - Each sender may send RATE_LIMIT_BURST messages at once and then one every
-  60 / RATE_LIMIT_PER_MINUTE seconds (a token bucket per sender, in this process).
+  60 / RATE_LIMIT_PER_MINUTE seconds (a token bucket per sender, in this process; the buckets are
+  a bounded LRU cache).
 - If handling a message fails, sends nothing (e.g. the action server is down) or takes longer than
   REPLY_TIMEOUT_S, the person gets the phone number of their office instead of silence. A slow
   message keeps running in the background, so its events still reach the tracker store.
@@ -15,30 +16,34 @@ import asyncio
 import logging
 import os
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from cachetools import LRUCache
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
 import knowledge
-from actions.common import SLOT_OFFICE
+from knowledge.conversation import SLOT_OFFICE
 from knowledge.office_answers import phone_text
 
 logger = logging.getLogger(__name__)
 
-EMPTY_MESSAGE = "Ihre Nachricht war leer. Bitte schreiben Sie Ihre Frage."
-TOO_LONG = (
-    "Ihre Nachricht ist zu lang ({length} Zeichen). Bitte schreiben Sie höchstens {limit} Zeichen. "
-    "Am besten stellen Sie eine Frage pro Nachricht."
-)
-TOO_FAST = (
-    "Sie haben sehr viele Nachrichten kurz hintereinander geschickt. "
-    "Bitte warten Sie {seconds} Sekunden und schreiben Sie dann wieder."
-)
-TROUBLE = "Entschuldigung, ich kann Ihre Frage gerade nicht beantworten. Es gibt eine technische Störung."
-SLOW = "Entschuldigung, die Antwort dauert gerade zu lange. Bitte fragen Sie in einer Minute noch einmal."
+# Names other code imported these texts by; kept readable from the texts (see __getattr__).
+_TEXT_NAMES = {
+    "EMPTY_MESSAGE": "guard.empty",
+    "TOO_LONG": "guard.too_long",
+    "TOO_FAST": "guard.too_fast",
+    "TROUBLE": "guard.trouble",
+    "SLOW": "guard.slow",
+}
+
+
+def __getattr__(name: str) -> str:
+    """`guard.SLOW` and the like: the text from channels.yml (tests and tools compare with it)."""
+    if name in _TEXT_NAMES:
+        return knowledge.load().texts(_TEXT_NAMES[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _env_number(name: str, default: float) -> float:
@@ -82,23 +87,21 @@ class RateLimiter:
         self.burst = burst
         self.rate = per_minute / 60.0
         self.max_senders = max_senders
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self._buckets: LRUCache[str, tuple[float, float]] = LRUCache(maxsize=max_senders)
 
     def wait_time(self, sender_id: str, now: float | None = None) -> float:
         """Take a token for this sender; return 0 if there was one, else the seconds until there is."""
         if self.burst <= 0 or self.rate <= 0:
             return 0.0
         now = time.monotonic() if now is None else now
-        tokens, last = self._buckets.pop(sender_id, (float(self.burst), now))
+        tokens, last = self._buckets.get(sender_id, (float(self.burst), now))
         tokens = min(float(self.burst), tokens + (now - last) * self.rate)
         waited = 0.0
         if tokens >= 1.0:
             tokens -= 1.0
         else:
             waited = (1.0 - tokens) / self.rate
-        self._buckets[sender_id] = (tokens, now)
-        while len(self._buckets) > self.max_senders:
-            self._buckets.popitem(last=False)
+        self._buckets[sender_id] = (tokens, now)  # the least recently used sender goes when full
         return waited
 
 
@@ -110,14 +113,15 @@ class MessageGuard:
 
     def refusal(self, sender_id: str, text: str) -> Refusal | None:
         """Why this message must not reach Rasa, or None if it may."""
+        texts = knowledge.load().texts
         wait = self.rate_limiter.wait_time(sender_id)
         if wait > 0:
             seconds = max(1, round(wait))
-            return Refusal(TOO_FAST.format(seconds=seconds), status=429, retry_after_s=seconds)
+            return Refusal(texts("guard.too_fast", seconds=seconds), status=429, retry_after_s=seconds)
         if not text.strip():
-            return Refusal(EMPTY_MESSAGE)
+            return Refusal(texts("guard.empty"))
         if len(text) > self.limits.max_length:
-            return Refusal(TOO_LONG.format(length=len(text), limit=self.limits.max_length))
+            return Refusal(texts("guard.too_long", length=len(text), limit=self.limits.max_length))
         return None
 
     async def handle(
@@ -138,15 +142,15 @@ class MessageGuard:
         except asyncio.TimeoutError:
             logger.warning("Reply slower than %.0f s; sent the office phone", self.limits.reply_timeout_s)
             task.add_done_callback(_log_failure)
-            await self._send_help(message, SLOW, office_id)
+            await self._send_help(message, "guard.slow", office_id)
             return
         except Exception as error:  # noqa: BLE001 - the person must get an answer whatever failed
             logger.error("Handling a message failed: %s", type(error).__name__)
-            await self._send_help(message, TROUBLE, office_id)
+            await self._send_help(message, "guard.trouble", office_id)
             return
         if output.sent == 0:
             logger.warning("Rasa sent no reply (action server down?); answered with the office phone")
-            await self._send_help(message, TROUBLE, office_id)
+            await self._send_help(message, "guard.trouble", office_id)
 
     async def _send_help(
         self,
@@ -154,13 +158,14 @@ class MessageGuard:
         opening: str,
         office_id: Callable[[], Awaitable[str | None]] | None,
     ) -> None:
+        """Send the text `opening` (a key of channels.yml) and the office's phone number."""
         remembered = None
         if office_id is not None:
             try:
                 remembered = await office_id()
             except Exception as error:  # noqa: BLE001 - the tracker store may be what failed
                 logger.error("Could not read the conversation's office: %s", type(error).__name__)
-        text = f"{opening}\n{office_help(message.text or '', remembered)}"
+        text = f"{knowledge.load().texts(opening)}\n{office_help(message.text or '', remembered)}"
         try:
             await message.output_channel.send_text_message(message.sender_id, text)
         except Exception as error:  # noqa: BLE001
@@ -171,7 +176,7 @@ def office_help(text: str, office_id: str | None) -> str:
     """The phone number of the office named in the message or remembered, else a request for the place."""
     kb = knowledge.load()
     office = kb.find_office(text).office if text else None
-    return phone_text(office or kb.offices.get(office_id or ""))
+    return phone_text(kb.texts, office or kb.offices.get(office_id or ""))
 
 
 def _log_failure(task: asyncio.Future) -> None:
@@ -199,6 +204,11 @@ class CountingOutput(OutputChannel):
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         self.sent += 1
         await self.inner.send_text_message(recipient_id, text, **kwargs)
+
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
+        # Not OutputChannel's default (the JSON as text): the telephone reads these payloads.
+        self.sent += 1
+        await self.inner.send_custom_json(recipient_id, json_message, **kwargs)
 
 
 async def remembered_office_id(agent: Any, sender_id: str) -> str | None:

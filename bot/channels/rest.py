@@ -17,14 +17,12 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+import knowledge
 from bot.channels.guard import MessageGuard, remembered_office_id
 
 logger = logging.getLogger(__name__)
 
 MAX_SENDER_LENGTH = 128
-BAD_BODY = (
-    'Die Anfrage ist ungültig. Erwartet wird JSON wie {"sender": "<Gesprächs-ID>", "message": "<Text>"}.'
-)
 
 
 class BadRequest(ValueError):
@@ -68,7 +66,7 @@ class GuardedRestInput(RestInput):
                 sender_id, text, metadata = parse_body(request.body)
             except BadRequest as error:
                 logger.info("Rejected a REST request: %s", error)
-                return response.json({"error": BAD_BODY}, status=400)
+                return response.json({"error": knowledge.load().texts("rest.bad_body")}, status=400)
             refusal = self.guard.refusal(sender_id, text)
             if refusal is not None:
                 headers = {"Retry-After": str(refusal.retry_after_s)} if refusal.retry_after_s else None

@@ -3,18 +3,21 @@
 The chat answers are written for reading: source lines, links, markup, abbreviations, phone numbers
 in one piece. On the phone that turns into noise, so this module rewrites them as plain German
 sentences; phone numbers and reference numbers are spelled digit by digit in small groups.
+The two sentences of its own are in knowledge/data/texts/channels.yml (`speech.*`); the word lists
+below (digits, abbreviations, Merkzeichen spelled out) are spoken-form data and stay here.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import cache
 
 import phonenumbers
 
+import knowledge
+
 DIGIT_WORDS = ("null", "eins", "zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht", "neun")
-WEBSITE = "auf der Internetseite des Amtes"
-BUTTONS_INTRO = "Sie können zum Beispiel sagen:"
 
 WEEKDAYS = {
     "Mo": "Montag",
@@ -100,7 +103,7 @@ def spoken_buttons(titles: Iterable[str]) -> str:
     if not said:
         return ""
     listed = said[0] if len(said) == 1 else f"{', '.join(said[:-1])} oder {said[-1]}"
-    return f"{BUTTONS_INTRO} {listed}."
+    return f"{knowledge.load().texts('speech.buttons_intro')} {listed}."
 
 
 def spoken_message(message: dict) -> str:
@@ -144,7 +147,7 @@ def _national(number: str) -> str:
 def _spoken_line(line: str) -> str:
     line = HTML_TAG.sub(" ", line)
     line = MARKDOWN_LINK.sub(r"\1", line)
-    line = URL.sub(WEBSITE, line)
+    line = URL.sub(lambda _: _website(), line)
     line = EMAIL.sub(_spoken_email, line)
     line = BULLET.sub("", line)
     line = EMPHASIS.sub(r"\2", line)
@@ -167,9 +170,20 @@ def _spoken_line(line: str) -> str:
     return line
 
 
+@cache
+def _website() -> str:
+    """What a link is said as: 'auf der Internetseite des Amtes'."""
+    return knowledge.load().texts("speech.website")
+
+
+@cache
+def _under_website() -> re.Pattern[str]:
+    return re.compile(r"\bunter " + re.escape(_website()))
+
+
 def _tidy(text: str) -> str:
     text = re.sub(r"\s+", " ", text).strip()
-    text = re.sub(r"\bunter " + WEBSITE, WEBSITE, text)
+    text = _under_website().sub(lambda _: _website(), text)
     text = re.sub(r"\s+([,.;:!?])", r"\1", text)
     text = re.sub(r",\s*([,.;:!?])", r"\1", text)
     return text.strip(" ,;")

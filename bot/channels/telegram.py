@@ -17,7 +17,8 @@ makes no network call. What it does differently from rasa/core/channels/telegram
 - "/bot" is no longer cut out of every text, and /restart is followed by a real greeting.
 - Texts longer than Telegram's 4096 characters are split instead of refused, and button payloads
   longer than Telegram's 64 bytes of callback_data still work.
-The message text and the chat id are never logged.
+The message text and the chat id are never logged. The channel's own German texts are in
+knowledge/data/texts/channels.yml (`telegram.*`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ import json
 import logging
 import os
 import re
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -38,12 +38,14 @@ from aiogram import Bot
 from aiogram.bot.api import TelegramAPIServer, check_token
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 from aiogram.utils.exceptions import NetworkError, TelegramAPIError, ValidationError
+from cachetools import LRUCache
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.telegram import TelegramInput, TelegramOutput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+import knowledge
 from bot.channels.guard import MessageGuard, remembered_office_id
 
 logger = logging.getLogger(__name__)
@@ -66,6 +68,8 @@ MAX_TEXT_LENGTH = 4096  # Telegram's limit per message, in UTF-16 code units
 MAX_CALLBACK_DATA_BYTES = 64
 REQUEST_TIMEOUT_S = 15
 REGISTER_RETRY_DELAYS_S = (5, 30, 120, 600)
+MAX_LONG_PAYLOADS = 10_000  # long button payloads kept under a short key
+MAX_RECENT_UPDATES = 10_000  # update ids remembered to ignore Telegram's repeats
 
 GREET = "/greet"
 COMMANDS = {"/start": GREET, "/hilfe": "/ask_capabilities", "/help": "/ask_capabilities"}
@@ -104,17 +108,10 @@ SERVICE_FIELDS = frozenset(
     }
 )
 
-ONLY_TEXT = (
-    "Ich kann leider nur Textnachrichten lesen. Bilder, Sprachnachrichten, Sticker, Standorte "
-    "und Dateien kann ich nicht öffnen. Bitte schreiben Sie Ihre Frage als Text."
-)
-EDITED = (
-    "Ich kann leider nur neue Textnachrichten lesen. Geänderte Nachrichten sehe ich nicht. "
-    "Bitte schicken Sie Ihre Frage noch einmal als neue Nachricht."
-)
-CHANNEL_POST = "Ich kann leider nur Textnachrichten im direkten Chat lesen. Bitte schreiben Sie mir direkt."
-STALE_BUTTON = "Diese Auswahl ist leider nicht mehr gültig. Bitte schreiben Sie Ihre Frage."
-CHOOSE = "Bitte wählen Sie:"
+
+def channel_text(key: str) -> str:
+    """A text of this channel: `telegram.<key>` in knowledge/data/texts/channels.yml."""
+    return knowledge.load().texts(f"telegram.{key}")
 
 
 @dataclass(frozen=True)
@@ -223,26 +220,24 @@ class CallbackPayloads:
     After a restart a key is unknown; then the button's title is used as if the person had typed it.
     """
 
-    def __init__(self, max_entries: int = 10_000) -> None:
+    def __init__(self, max_entries: int = MAX_LONG_PAYLOADS) -> None:
         self.max_entries = max_entries
-        self._payloads: OrderedDict[str, str] = OrderedDict()
+        self._payloads: LRUCache[str, str] = LRUCache(maxsize=max_entries)
 
     def callback_data(self, payload: str) -> str:
         if len(payload.encode()) <= MAX_CALLBACK_DATA_BYTES and not payload.startswith("#"):
             return payload
         key = "#" + hashlib.sha256(payload.encode()).hexdigest()[:32]
-        self._payloads[key] = payload
-        self._payloads.move_to_end(key)
-        while len(self._payloads) > self.max_entries:
-            self._payloads.popitem(last=False)
+        self._payloads[key] = payload  # the least recently used key goes when full
         return key
 
     def payload(self, data: str, reply_markup: Mapping[str, Any] | None = None) -> str | None:
         """The Rasa payload behind a button's callback_data (None if it cannot be known any more)."""
         if not data.startswith("#"):
             return data
-        if data in self._payloads:
-            return self._payloads[data]
+        known = self._payloads.get(data)
+        if known is not None:
+            return known
         rows = (reply_markup or {}).get("inline_keyboard") or []
         titles = [b.get("text") for row in rows for b in row if b.get("callback_data") == data]
         return titles[0] if titles and titles[0] else None
@@ -267,7 +262,7 @@ class SecureTelegramOutput(TelegramOutput):
         button_type: str | None = "inline",
         **kwargs: Any,
     ) -> None:
-        parts = split_message(text or "") or [CHOOSE]
+        parts = split_message(text or "") or [channel_text("choose")]
         keyboard = self.keyboard(buttons, button_type)
         for part in parts[:-1]:
             await self.send_message(recipient_id, part)
@@ -330,7 +325,7 @@ class SecureTelegramInput(TelegramInput):
             self.output = SecureTelegramOutput(settings.token or "", settings.api_url)
             self.guard = guard or MessageGuard()
         self._registration: asyncio.Task | None = None
-        self._recent_updates: OrderedDict[int, None] = OrderedDict()
+        self._recent_updates: LRUCache[int, bool] = LRUCache(maxsize=MAX_RECENT_UPDATES)
 
     @property
     def enabled(self) -> bool:
@@ -440,9 +435,7 @@ class SecureTelegramInput(TelegramInput):
             return False
         if update_id in self._recent_updates:
             return True
-        self._recent_updates[update_id] = None
-        while len(self._recent_updates) > 10_000:
-            self._recent_updates.popitem(last=False)
+        self._recent_updates[update_id] = True  # the least recently seen id goes when full
         return False
 
     async def handle_update(self, update: dict[str, Any], on_new_message: OnNewMessage, agent: Any) -> None:
@@ -459,9 +452,9 @@ class SecureTelegramInput(TelegramInput):
         elif kind == "message":
             await self._handle_message(content, chat_id, on_new_message, agent)
         elif kind == "edited_message":
-            await self._tell(chat_id, EDITED)
+            await self._tell(chat_id, channel_text("edited"))
         elif kind in ("channel_post", "edited_channel_post"):
-            await self._tell(chat_id, CHANNEL_POST)
+            await self._tell(chat_id, channel_text("channel_post"))
 
     async def _handle_message(
         self, message: dict[str, Any], chat_id: str, on_new_message: OnNewMessage, agent: Any
@@ -470,7 +463,7 @@ class SecureTelegramInput(TelegramInput):
         if isinstance(text, str):
             await self._handle_text(text, chat_id, on_new_message, agent)
         elif not SERVICE_FIELDS.intersection(message):
-            await self._tell(chat_id, ONLY_TEXT)
+            await self._tell(chat_id, channel_text("only_text"))
 
     async def _handle_text(self, text: str, chat_id: str, on_new_message: OnNewMessage, agent: Any) -> None:
         command, addressed_to = _command(text)
@@ -500,7 +493,7 @@ class SecureTelegramInput(TelegramInput):
         markup = message.get("reply_markup") if isinstance(message, dict) else None
         payload = self.output.payloads.payload(data, markup) if isinstance(data, str) and data else None
         if payload is None:
-            await self._tell(chat_id, STALE_BUTTON)
+            await self._tell(chat_id, channel_text("stale_button"))
         else:
             await self._to_rasa(payload, chat_id, on_new_message, agent)
 

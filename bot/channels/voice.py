@@ -4,9 +4,21 @@ Replaces Rasa's `twilio_voice` channel, which has no language setting and trusts
 Every request must carry a valid `X-Twilio-Signature`; the answer is TwiML in German (de-DE).
 The conversation id is a hash of the CallSid: the caller's number is never an id and never logged.
 
-A call's state between requests (what the last question was, how often nothing was heard) travels
-in the query string of the URLs we hand to Twilio; Twilio signs them, so they cannot be forged,
-and any Rasa process can answer the next request.
+The channel is transport only; Rasa and its actions decide what happens in the call.
+- In: the speech (SpeechResult) or, when only keys were pressed, the digits (Digits) are the
+  message text; the message metadata carries the caller's number and the digits:
+  `{"caller": "+492214567890", "digits": "0"}` (each only when there is one; `caller` only when
+  `From` is a phone number, not "anonymous", a client or a SIP address).
+- Out: a text is said (<Say>, rewritten for speaking by bot/channels/speech.py) while listening
+  (<Gather>); buttons are read out as things to say, and saying a button's title sends its payload.
+  The custom payload `{"transfer": {"office": "<office id>", "number": "0221 221-30702"}}` connects
+  the call (<Dial> to the number in E.164), `{"end_call": true}` ends it (<Hangup/>).
+- Around Rasa: the greeting when the call comes in, silence (asked again once, then a goodbye) and
+  the outcome of a transfer (nobody answered: the number and the offer of a callback).
+
+What the channel remembers between two requests of a call (the buttons it just read out, the
+silences, the transfer it dialled) is kept in this process, per call, in a bounded TTL cache;
+nothing of it is in the tracker store or in the URLs given to Twilio.
 """
 
 from __future__ import annotations
@@ -15,15 +27,14 @@ import hashlib
 import logging
 import os
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from enum import Enum
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import phonenumbers
+from cachetools import TTLCache
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
-from rasa.shared.core.events import BotUttered, UserUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -31,12 +42,10 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 import knowledge
-from actions import common
 from bot.channels.guard import Limits, MessageGuard, remembered_office_id
-from bot.channels.speech import spoken, spoken_message, spoken_phone
-from callbacks.slots import PHONE as SLOT_CALLBACK_PHONE
-from callbacks.validation import check_phone
-from knowledge.opening_hours import status_text
+from bot.channels.speech import spoken, spoken_buttons, spoken_phone
+from knowledge import clock
+from knowledge.office_answers import status_text
 
 logger = logging.getLogger(__name__)
 
@@ -48,56 +57,17 @@ WEBHOOK_PATH = "/webhooks/voice/webhook"
 TWILIO_REPLY_BUDGET_S = 12.0
 MAX_SILENCES = 2
 DIAL_TIMEOUT_S = 30
-HINTS = "Mitarbeiter, Wertmarke, Merkzeichen, Schwerbehindertenausweis, Rückruf, Postleitzahl, Ja, Nein"
-CALLBACK_FORM = "callback_form"
-
-GREETING = (
-    "Guten Tag. Hier ist der telefonische Assistent für den Schwerbehindertenausweis in "
-    "Nordrhein-Westfalen. Ich bin ein Computerprogramm. Ich beantworte Fragen zum Antrag, zur "
-    "Verlängerung, zu Merkzeichen und zur Wertmarke, und ich nenne Ihnen Ihr zuständiges Amt. "
-    "Stellen Sie einfach Ihre Frage. Wenn Sie mit einem Menschen sprechen möchten, sagen Sie "
-    "Mitarbeiter, oder drücken Sie die Null."
-)
-NOT_HEARD = "Ich habe Sie leider nicht gehört."
-ASK_AGAIN = (
-    "Bitte sagen Sie Ihre Frage oder Ihre Antwort. Für einen Menschen sagen Sie Mitarbeiter, "
-    "oder drücken Sie die Null."
-)
-GOODBYE_SILENT = "Ich höre Sie leider nicht. Rufen Sie gern noch einmal an. Auf Wiederhören."
-TROUBLE = "Entschuldigung, es gibt gerade eine technische Störung. Bitte stellen Sie Ihre Frage noch einmal."
-NO_CALL = "Entschuldigung, dieser Anruf kann nicht bearbeitet werden. Auf Wiederhören."
-ASK_PLACE_FOR_TRANSFER = (
-    "Ich verbinde Sie gern mit Ihrem Amt. In welcher Stadt oder Gemeinde wohnen Sie? "
-    "Sie können auch Ihre Postleitzahl sagen."
-)
-CONNECTING = "Ich verbinde Sie jetzt mit {office}. Einen Moment bitte."
-NOBODY_ANSWERED = "Leider ist bei {office} gerade niemand erreichbar."
-CALL_LATER = (
-    "Sie erreichen das Amt unter {phone}. Ich kann auch eine Rückrufbitte an Ihr Amt weitergeben. "
-    "Sagen Sie dazu Rückruf."
-)
-OFFER_CALLER_NUMBER = "Sollen wir Sie unter der Nummer {number} zurückrufen? Sagen Sie Ja oder Nein."
-ASK_OWN_NUMBER = (
-    "Bitte sagen Sie die Telefonnummer, unter der das Amt Sie erreichen kann. "
-    "Sie können sie auch über die Tastatur eingeben."
-)
-
-PERSON_WORDS = {"mitarbeiter", "mitarbeiterin", "mensch", "menschen", "person", "sachbearbeiter"}
-PERSON_WORDS |= {"sachbearbeiterin"}
-MAX_WORDS_FOR_KEYWORD = 4  # longer sentences with "Person" are often questions: NLU decides
-YES_WORDS = {"ja", "jawohl", "genau", "gerne", "gern", "richtig", "korrekt", "okay", "ok", "klar"}
-NO_WORDS = {"nein", "nee", "ne", "nö", "falsch"}
-NEGATIONS = {"nein", "nicht", "kein", "keine", "andere", "anderen"}
+DIAL_ANSWERED = ("completed", "answered")
+# A call's memory lives this long after its latest request; at most this many calls at once.
+CALL_MEMORY_TTL_S = 3600
+MAX_CALLS = 10_000
+# The caller's number as Twilio sends it for a real phone (E.164); anything else is no number.
+CALLER_FORMAT = re.compile(r"\+[1-9]\d{6,14}")
 
 
-class Step(str, Enum):
-    """What the last answer asked for; carried in the query string of the next request."""
-
-    LISTEN = "listen"
-    TRANSFER = "transfer"  # a person was asked for, the place is needed first
-    OFFER = "offer"  # the caller's own number was offered for the callback
-    DECLINED = "declined"  # the caller said no to their own number
-    DIALED = "dialed"  # Twilio reports how the transfer went
+def text(key: str, **values: Any) -> str:
+    """A text of this channel: `voice.<key>` in knowledge/data/texts/channels.yml."""
+    return knowledge.load().texts(f"voice.{key}", **values)
 
 
 @dataclass(frozen=True)
@@ -106,44 +76,114 @@ class Call:
 
     call_sid: str
     caller: str
-    text: str
+    speech: str
     digits: str
-    step: Step | None
-    silences: int
-    dial_status: str
+    dial_status: str = ""
 
     @classmethod
-    def from_request(cls, form: dict[str, list[str]], query: dict[str, list[str]]) -> Call:
-        def first(values: dict[str, list[str]], key: str) -> str:
-            return (values.get(key) or [""])[0].strip()
+    def from_form(cls, form: Mapping[str, list[str]]) -> Call:
+        def first(key: str) -> str:
+            return (form.get(key) or [""])[0].strip()
 
-        digits = first(form, "Digits")
-        speech = first(form, "SpeechResult").rstrip(".")  # recognisers end every utterance with a dot
-        try:
-            step = Step(first(query, "step")) if first(query, "step") else None
-        except ValueError:
-            step = None
-        silent = first(query, "silent")
         return cls(
-            call_sid=first(form, "CallSid"),
-            caller=first(form, "From"),
-            text=speech or digits,
-            digits=digits,
-            step=step,
-            silences=int(silent) if silent.isdigit() else 0,
-            dial_status=first(form, "DialCallStatus"),
+            call_sid=first("CallSid"),
+            caller=first("From"),
+            speech=first("SpeechResult").rstrip("."),  # recognisers end every utterance with a dot
+            digits=first("Digits"),
+            dial_status=first("DialCallStatus"),
         )
+
+    @property
+    def text(self) -> str:
+        """The message for Rasa: what was said, or the keys pressed when nothing was said."""
+        return self.speech or self.digits
+
+    def metadata(self) -> dict[str, str]:
+        """The caller's number and the keys pressed, for the actions (e.g. the callback form)."""
+        metadata = {}
+        if CALLER_FORMAT.fullmatch(self.caller):
+            metadata["caller"] = self.caller
+        if self.digits:
+            metadata["digits"] = self.digits
+        return metadata
 
 
 @dataclass(frozen=True)
-class Conversation:
-    """What the tracker knows about the conversation after a turn."""
+class Transfer:
+    """The custom payload {"transfer": {"office": "koeln", "number": "0221 221-30702"}}."""
 
-    office: knowledge.Office | None = None
-    requested_slot: str | None = None
-    active_loop: str | None = None
-    latest_intent: str | None = None
-    recent_buttons: tuple[dict[str, Any], ...] = ()
+    office_id: str | None
+    number: str
+
+    @classmethod
+    def from_payload(cls, payload: Any) -> Transfer | None:
+        if not isinstance(payload, Mapping):
+            return None
+        office_id = payload.get("office") if isinstance(payload.get("office"), str) else None
+        number = payload.get("number") if isinstance(payload.get("number"), str) else ""
+        office = knowledge.load().offices.get(office_id or "")
+        if not number.strip() and office is not None:
+            number = office.main_phone
+        return cls(office_id, number.strip()) if number.strip() else None
+
+    @property
+    def office(self) -> knowledge.Office | None:
+        return knowledge.load().offices.get(self.office_id or "")
+
+
+@dataclass(frozen=True)
+class CallMemory:
+    """What the channel remembers of one call between two of its requests."""
+
+    buttons: tuple[tuple[str, str], ...] = ()  # (title, payload) of the options just read out
+    silences: int = 0  # requests in a row in which nothing was heard
+    transfer: Transfer | None = None  # the office just dialled
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One message of the assistant as spoken text, and its buttons as things to say."""
+
+    said: str
+    options: str = ""
+
+    def full(self) -> str:
+        return " ".join(part for part in (self.said, self.options) if part)
+
+
+@dataclass(frozen=True)
+class Replies:
+    """The assistant's messages of one turn, read for the telephone."""
+
+    passages: tuple[Passage, ...] = ()
+    buttons: tuple[tuple[str, str], ...] = ()
+    transfer: Transfer | None = None
+    end_call: bool = False
+
+    @classmethod
+    def read(cls, messages: Iterable[Mapping[str, Any]]) -> Replies:
+        """Texts and buttons in order, up to the first transfer or end of the call."""
+        passages: list[Passage] = []
+        buttons: list[tuple[str, str]] = []
+        for message in messages:
+            custom = message.get("custom")
+            if isinstance(custom, Mapping):
+                if "transfer" in custom:
+                    transfer = Transfer.from_payload(custom["transfer"])
+                    if transfer is not None:
+                        return cls(tuple(passages), (), transfer=transfer)
+                    logger.warning("Ignored a transfer without a number to dial")
+                elif custom.get("end_call") is True:
+                    return cls(tuple(passages), (), end_call=True)
+                else:
+                    logger.info("Ignored a custom message the telephone cannot play")
+                continue
+            offered = [b for b in message.get("buttons") or [] if isinstance(b, Mapping) and b.get("title")]
+            buttons += [(str(b["title"]), str(b["payload"])) for b in offered if b.get("payload")]
+            passage = Passage(spoken(message.get("text") or ""), spoken_buttons(b["title"] for b in offered))
+            if passage.full():
+                passages.append(passage)
+        return cls(tuple(passages), tuple(buttons))
 
 
 class FormParams(dict):
@@ -175,44 +215,16 @@ def dial_number(phone: str) -> str:
         return "+49" + digits.removeprefix("0")
 
 
-def words(text: str) -> list[str]:
-    return re.findall(r"\w+", text.lower())
+def words(said: str) -> list[str]:
+    return re.findall(r"\w+", said.lower())
 
 
-def wants_person(call: Call) -> bool:
-    said = words(call.text)
-    if call.digits == "0" or said in (["0"], ["null"]):
-        return True
-    return 0 < len(said) <= MAX_WORDS_FOR_KEYWORD and any(word in PERSON_WORDS for word in said)
-
-
-def is_yes(text: str) -> bool:
-    said = words(text)
-    return bool(said) and (said == ["1"] or said[0] in YES_WORDS) and not NEGATIONS & set(said)
-
-
-def is_no(text: str) -> bool:
-    said = words(text)
-    return bool(said) and (said == ["2"] or said[0] in NO_WORDS)
-
-
-def usable_caller_number(caller: str) -> str | None:
-    """The caller's number in national form if a callback to it is possible (not hidden, no service line)."""
-    if not caller.startswith("+"):
-        return None  # 'anonymous', 'client:…', SIP addresses
-    checked = check_phone(caller)
-    if not checked.ok or not checked.value:
-        return None
-    number = phonenumbers.parse(checked.value, "DE")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-
-
-def button_payload(text: str, buttons: tuple[dict[str, Any], ...]) -> str | None:
+def button_payload(said: str, buttons: Iterable[tuple[str, str]]) -> str | None:
     """The payload of the button whose title the caller said ('Überspringen' -> '/skip')."""
-    said = words(text)
-    for button in buttons:
-        if said and words(button.get("title") or "") == said and button.get("payload"):
-            return str(button["payload"])
+    heard = words(said)
+    for title, payload in buttons:
+        if heard and words(title) == heard and payload:
+            return payload
     return None
 
 
@@ -248,6 +260,7 @@ class GermanVoiceInput(InputChannel):
                 replace(limits, reply_timeout_s=min(limits.reply_timeout_s, TWILIO_REPLY_BUDGET_S))
             )
         self.guard = guard
+        self.calls: TTLCache[str, CallMemory] = TTLCache(maxsize=MAX_CALLS, ttl=CALL_MEMORY_TTL_S)
         if self.validator is None:
             logger.warning("TWILIO_AUTH_TOKEN is not set: the voice channel rejects every request")
 
@@ -264,12 +277,7 @@ class GermanVoiceInput(InputChannel):
             if not self._authentic(request, form):
                 return response.text("Forbidden", status=403)
             agent = getattr(request.app.ctx, "agent", None)
-            call = Call.from_request(form, parse_qs(request.query_string, keep_blank_values=True))
-            try:
-                twiml = await self._answer(call, on_new_message, agent)
-            except Exception as error:  # noqa: BLE001 - the caller must hear something whatever failed
-                logger.error("Answering a call failed: %s", type(error).__name__)
-                twiml = self._gather([TROUBLE], Step.LISTEN)
+            twiml = await self.answer(Call.from_form(form), on_new_message, agent)
             return response.text(str(twiml), content_type="text/xml; charset=utf-8")
 
         return webhook
@@ -286,99 +294,93 @@ class GermanVoiceInput(InputChannel):
             return False
         return True
 
+    async def answer(self, call: Call, on_new_message: Callable, agent: Any = None) -> VoiceResponse:
+        """The TwiML for one authentic request; something is said whatever fails."""
+        try:
+            return await self._answer(call, on_new_message, agent)
+        except Exception as error:  # noqa: BLE001 - the caller must hear something whatever failed
+            logger.error("Answering a call failed: %s", type(error).__name__)
+            return self._gather([text("trouble")])
+
     async def _answer(self, call: Call, on_new_message: Callable, agent: Any) -> VoiceResponse:
         if not call.call_sid:
-            return self._hang_up(NO_CALL)
+            return self._hang_up([text("no_call")])
         sender_id = conversation_id(call.call_sid)
-        if call.step is Step.DIALED:
-            return await self._after_dial(call, agent, sender_id)
+        memory = self.calls.get(sender_id)
+        if call.dial_status:
+            return self._after_dial(sender_id, memory, call.dial_status)
         if not call.text:
-            return self._silence(call)
-        step = call.step or Step.LISTEN
-        text = call.text
-        if step is Step.OFFER and is_no(text):
-            return self._gather([ASK_OWN_NUMBER], Step.DECLINED)
-        if step is Step.OFFER and is_yes(text):
-            text = usable_caller_number(call.caller) or text
-        before = await _conversation(agent, sender_id)
-        asked_for_person = wants_person(call)
-        if asked_for_person:
-            if before.office is not None:
-                return self._dial(before.office)
-            text = "/request_human"  # the assistant asks for the place and remembers why
-        text = button_payload(text, before.recent_buttons) or text
-
-        refusal = self.guard.refusal(sender_id, text)
+            return self._silence(sender_id, memory)
+        memory = replace(memory or CallMemory(), silences=0)
+        message_text = button_payload(call.text, memory.buttons) or call.text
+        refusal = self.guard.refusal(sender_id, message_text)
         if refusal is not None:
-            return self._gather([spoken(refusal.text)], step)
+            self.calls[sender_id] = memory
+            return self._gather([spoken(refusal.text)])
         collector = CollectingOutputChannel()
-        message = UserMessage(text, collector, sender_id, input_channel=self.name())
+        message = UserMessage(
+            message_text,
+            collector,
+            sender_id,
+            input_channel=self.name(),
+            metadata=call.metadata() or None,
+        )
         await self.guard.handle(
             on_new_message, message, office_id=lambda: remembered_office_id(agent, sender_id)
         )
-        after = await _conversation(agent, sender_id)
-        said = [spoken_message(reply) for reply in collector.messages]
-        return self._after_turn(call, step, asked_for_person, said, after)
+        return self._play(sender_id, Replies.read(collector.messages))
 
-    def _after_turn(
-        self, call: Call, step: Step, asked_for_person: bool, said: list[str], after: Conversation
-    ) -> VoiceResponse:
-        in_form = after.active_loop is not None
-        if not in_form and (asked_for_person or after.latest_intent == "request_human"):
-            if after.office is not None:
-                return self._dial(after.office)
-            return self._gather([ASK_PLACE_FOR_TRANSFER], Step.TRANSFER)
-        if step is Step.TRANSFER and not in_form:
-            if after.office is not None:
-                return self._dial(after.office)
-            return self._gather(said, Step.TRANSFER)
-        if after.active_loop == CALLBACK_FORM and after.requested_slot == SLOT_CALLBACK_PHONE:
-            own_number = usable_caller_number(call.caller)
-            if step in (Step.OFFER, Step.DECLINED) or own_number is None:
-                return self._gather(said, Step.DECLINED)
-            offer = OFFER_CALLER_NUMBER.format(number=spoken_phone(own_number))
-            return self._gather([*said, offer], Step.OFFER)
-        return self._gather(said, Step.LISTEN)
+    def _play(self, sender_id: str, replies: Replies) -> VoiceResponse:
+        """The assistant's messages as TwiML: said while listening, or before a transfer or hang-up."""
+        if replies.transfer is not None:
+            self.calls[sender_id] = CallMemory(transfer=replies.transfer)
+            return self._dial([p.said for p in replies.passages], replies.transfer)
+        if replies.end_call:
+            self.calls.pop(sender_id, None)
+            return self._hang_up([p.said for p in replies.passages])
+        self.calls[sender_id] = CallMemory(buttons=replies.buttons)
+        return self._gather([p.full() for p in replies.passages])
 
-    def _silence(self, call: Call) -> VoiceResponse:
-        if call.step is None and call.silences == 0:
-            return self._gather([GREETING], Step.LISTEN)
-        silences = call.silences + 1
+    def _silence(self, sender_id: str, memory: CallMemory | None) -> VoiceResponse:
+        if memory is None:  # the call has just come in
+            self.calls[sender_id] = CallMemory()
+            return self._gather([text("greeting")])
+        silences = memory.silences + 1
         if silences >= MAX_SILENCES:
-            return self._hang_up(GOODBYE_SILENT)
-        step = call.step or Step.LISTEN
-        own_number = usable_caller_number(call.caller) if step is Step.OFFER else None
-        question = OFFER_CALLER_NUMBER.format(number=spoken_phone(own_number)) if own_number else ASK_AGAIN
-        return self._gather([NOT_HEARD, question], step, silences)
+            self.calls.pop(sender_id, None)
+            return self._hang_up([text("goodbye_silent")])
+        self.calls[sender_id] = replace(memory, silences=silences)
+        return self._gather([text("not_heard"), text("ask_again")])
 
-    async def _after_dial(self, call: Call, agent: Any, sender_id: str) -> VoiceResponse:
-        if call.dial_status in ("completed", "answered"):
-            hang_up = VoiceResponse()
-            hang_up.hangup()
-            return hang_up
-        office = (await _conversation(agent, sender_id)).office
-        if office is None:
-            return self._gather([TROUBLE], Step.LISTEN)
-        lines = [NOBODY_ANSWERED.format(office=office.name)]
-        if office.opening_hours is not None:
-            lines.append(spoken(status_text(office.opening_hours, common.now())))
-        lines.append(CALL_LATER.format(phone=spoken_phone(office.main_phone)))
-        return self._gather(lines, Step.LISTEN)
+    def _after_dial(self, sender_id: str, memory: CallMemory | None, status: str) -> VoiceResponse:
+        """Twilio reports how the transfer went: ended after a talk, or nobody answered."""
+        if status in DIAL_ANSWERED:
+            self.calls.pop(sender_id, None)
+            return self._hang_up([])
+        transfer = memory.transfer if memory is not None else None
+        office = transfer.office if transfer is not None else None
+        self.calls[sender_id] = CallMemory()
+        if transfer is None:  # dialled by another process, or forgotten
+            return self._gather([text("nobody_answered_unnamed"), text("call_later_unnamed")])
+        lines = [text("nobody_answered", office=office.name) if office else text("nobody_answered_unnamed")]
+        if office is not None and office.opening_hours is not None:
+            lines.append(spoken(status_text(knowledge.load().texts, office, clock.now())))
+        lines.append(text("call_later", phone=spoken_phone(transfer.number)))
+        return self._gather(lines)
 
-    def _dial(self, office: knowledge.Office) -> VoiceResponse:
+    def _dial(self, passages: list[str], transfer: Transfer) -> VoiceResponse:
         twiml = VoiceResponse()
-        twiml.say(spoken(CONNECTING.format(office=office.name)), language=LANGUAGE, voice=self.voice)
-        twiml.dial(
-            dial_number(office.main_phone),
-            action=self._url(Step.DIALED),
-            method="POST",
-            timeout=DIAL_TIMEOUT_S,
-        )
+        office = transfer.office
+        connecting = text("connecting", office=office.name) if office else text("connecting_unnamed")
+        for passage in [*passages, spoken(connecting)]:
+            if passage:
+                twiml.say(passage, language=LANGUAGE, voice=self.voice)
+        twiml.dial(dial_number(transfer.number), action=self._url(), method="POST", timeout=DIAL_TIMEOUT_S)
         return twiml
 
-    def _gather(self, passages: list[str], step: Step, silences: int = 0) -> VoiceResponse:
-        """Say the passages while listening; if nothing is heard, come back with one more silence."""
-        url = self._url(step, silences)
+    def _gather(self, passages: list[str]) -> VoiceResponse:
+        """Say the passages while listening; if nothing is heard, Twilio comes back without speech."""
+        url = self._url()
         gather = Gather(
             input="speech dtmf",
             language=LANGUAGE,
@@ -386,9 +388,9 @@ class GermanVoiceInput(InputChannel):
             action=url,
             method="POST",
             actionOnEmptyResult=True,
-            hints=HINTS,
+            hints=text("hints"),
         )
-        for passage in [p for p in passages if p] or [ASK_AGAIN]:
+        for passage in [p for p in passages if p] or [text("ask_again")]:
             gather.say(passage, language=LANGUAGE, voice=self.voice)
         twiml = VoiceResponse()
         twiml.append(gather)
@@ -396,52 +398,18 @@ class GermanVoiceInput(InputChannel):
         twiml.redirect(url, method="POST")
         return twiml
 
-    def _hang_up(self, text: str) -> VoiceResponse:
+    def _hang_up(self, passages: list[str]) -> VoiceResponse:
         twiml = VoiceResponse()
-        twiml.say(text, language=LANGUAGE, voice=self.voice)
+        for passage in passages:
+            if passage:
+                twiml.say(passage, language=LANGUAGE, voice=self.voice)
         twiml.hangup()
         return twiml
 
-    def _url(self, step: Step, silences: int = 0) -> str:
-        query = urlencode({"step": step.value, "silent": silences})
-        return f"{self.webhook_url or WEBHOOK_PATH}?{query}"
+    def _url(self) -> str:
+        return self.webhook_url or WEBHOOK_PATH
 
 
 def _without_query(url: str) -> str:
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-
-
-async def _conversation(agent: Any, sender_id: str) -> Conversation:
-    """The tracker's view of the conversation; empty if there is none yet (or the store fails)."""
-    if agent is None or agent.tracker_store is None:
-        return Conversation()
-    try:
-        tracker = await agent.tracker_store.retrieve(sender_id)
-    except Exception as error:  # noqa: BLE001 - without the tracker the call still goes on
-        logger.error("Could not read the call's conversation: %s", type(error).__name__)
-        return Conversation()
-    if tracker is None:
-        return Conversation()
-    # The same reading of the office as the guard's, so a transfer and its help text agree.
-    office_id = await remembered_office_id(agent, sender_id)
-    return Conversation(
-        office=knowledge.load().offices.get(office_id) if office_id else None,
-        requested_slot=tracker.get_slot("requested_slot"),
-        active_loop=tracker.active_loop_name,
-        latest_intent=(tracker.latest_message.intent or {}).get("name") if tracker.latest_message else None,
-        recent_buttons=_recent_buttons(tracker.events),
-    )
-
-
-def _recent_buttons(events: Any) -> tuple[dict[str, Any], ...]:
-    """The buttons of the latest bot message that had any, within the last two turns."""
-    turns = 0
-    for event in reversed(list(events)):
-        if isinstance(event, UserUttered):
-            turns += 1
-            if turns >= 2:
-                break
-        elif isinstance(event, BotUttered) and event.data.get("buttons"):
-            return tuple(event.data["buttons"])
-    return ()

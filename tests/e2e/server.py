@@ -49,7 +49,9 @@ class RasaServer:
 
     def start(self) -> None:
         command = [
-            str(BIN / "rasa"),
+            sys.executable,
+            "-m",
+            "bot.server",
             "run",
             "--enable-api",
             "--port",

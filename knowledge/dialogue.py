@@ -1,0 +1,413 @@
+"""What the assistant replies to one message: the answer card, the office, an honest gap, out of
+scope, a follow-up on the previous answer, or the two-stage fallback. Plain Python over Turn and
+Context (knowledge.conversation); actions/answer.py only translates the tracker."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from knowledge import Knowledge, Office, OfficeMatch
+from knowledge.cards import Card
+from knowledge.catalogue import Topic
+from knowledge.conversation import Button, Context, Message, PlaceMention, Reply, Turn
+from knowledge.mentions import MERKZEICHEN_CODES, find_gdb, find_merkzeichen
+from knowledge.office_answers import OfficeQuestion, office_text, phone_text, phones, status_text
+from knowledge.places import Outcome, Resolution
+
+OFFICE_TOPICS = {question.value: question for question in OfficeQuestion}
+SMALLTALK = {"greet", "goodbye", "thank", "bot_challenge", "ask_capabilities", "affirm", "deny", "cancel", "skip"}
+# A card of the predicted topic below this response-selector confidence is not trusted to answer
+# the question: the honest gap instead (docs/benchmarks.md has the figures it was chosen on).
+MIN_CARD_CONFIDENCE = 0.0
+# nlu_fallback is answered anyway when a topic has at least this confidence (tests/blind.py).
+RESCUE_MIN_CONFIDENCE = 0.2
+CARD_PRIOR = 0.05
+# A topic below this confidence whose best card is out of scope with at least that: out of scope.
+OUT_OF_SCOPE_MAX_TOPIC, OUT_OF_SCOPE_MIN_CARD = 0.9, 0.2
+SECOND_QUESTION_MIN_CARD = 0.08
+# A short "und was hab ich davon?" stays with the previous topic unless the topic is this sure.
+FOLLOW_UP_MAX_TOPIC = 0.95
+QUESTION_SPLIT = re.compile(
+    r"\?|\s(?:und|oder|aber)\s(?=(?:wie|was|wo|wann|wer|welche\w*|kann|muss|darf|gibt|gilt|bekomme|brauche|ist|sind)\b)",
+    re.I,
+)
+# "wohne jetzt in Issum, danke": a short message with a place is about the place.
+SHORT_PLACE_MESSAGE = 6
+MAX_SUGGESTIONS = 3
+MAIN_TOPICS = ("apply/overview", "extend/overview", "lost_card/overview", "wertmarke/overview", "parking/overview")
+CALLBACK, CONSENT = "callback", "consent"
+PERSON_KEY = "0"
+WANTS_PERSON = "request_human"  # awaiting_place: a person was wanted before the place was known
+SCOPE_SENTENCE = "Fragen zum Schwerbehindertenausweis"  # every out-of-scope reply says what it covers
+
+
+def card_payload(key: str) -> str:
+    topic = key.split("/", 1)[0]
+    return f'/ask_{topic}{{"card":"{key}"}}'
+
+
+def place_payload(key: str) -> str:
+    return f'/inform_place{{"place":"{key}"}}'
+
+
+CODE_CARDS = {f"merkzeichen/{code.lower().replace('.', '')}" for code in MERKZEICHEN_CODES}
+
+
+@dataclass(frozen=True)
+class Responder:
+    kb: Knowledge
+    gaps: bool = True  # no card of the topic among the ranked ones: the honest gap
+
+    def respond(self, turn: Turn, context: Context, now: datetime) -> Reply:
+        if context.offer == CONSENT and turn.intent not in {"affirm", "deny"}:
+            # A question instead of the answer to the privacy notice: answer it, then ask again.
+            reply = self.respond(turn, context.but(offer=None), now)
+            return replace(reply, followup=reply.followup or "action_offer_callback")
+        offered, context = context.offer, context.but(offer=None)
+        if turn.intent == "affirm" and offered == CALLBACK:
+            return Reply((), context, followup="action_offer_callback", kind="smalltalk")
+        if turn.requested_card in self.kb.cards:
+            return self._card(self.kb.cards[turn.requested_card], turn, context, now)
+        if turn.digits == PERSON_KEY:  # the telephone's "press 0 for a person"
+            turn = replace(turn, intent="request_human")
+        turn = self._rescued(turn, context)
+        match = self._match(turn.place)
+        if match is not None and self._is_about_the_place(turn, context):
+            return self._place(turn, match, context, now)
+        if turn.intent == "inform_place":
+            return self._unknown_place(context)
+        if turn.intent in SMALLTALK:
+            return self._smalltalk(turn, context)
+        if turn.intent == "request_human":
+            return self._human(turn, context, now)
+        if turn.intent == "out_of_scope":
+            return self._out_of_scope(turn, context)
+        topic = self.kb.catalogue.topic_of_intent(turn.intent)
+        if topic is None:
+            return self._fallback(turn, context)
+        return self._topic(topic, turn, context, now)
+
+    def _rescued(self, turn: Turn, context: Context) -> Turn:
+        """An unsure NLU (nlu_fallback) with a clear enough topic, or a follow-up of the previous
+        answer, is answered rather than asked back: the best of the two likeliest topics, weighed by
+        how well their best card fits."""
+        if turn.intent != "nlu_fallback":
+            return turn
+        candidates = [
+            (intent, confidence)
+            for intent, confidence in turn.intents[:3]
+            if confidence >= RESCUE_MIN_CONFIDENCE
+            and (intent == "out_of_scope" or self.kb.catalogue.topic_of_intent(intent) is not None)
+        ]
+        if not candidates:
+            last = self.kb.cards.get(context.last_card or "")
+            if last is not None and self.kb.follow_ups.is_follow_up(turn.text):
+                return replace(turn, intent=f"ask_{last.topic}" if last.topic != "out_of_scope" else "out_of_scope")
+            return turn
+
+        def fit(item: tuple[str, float]) -> float:
+            intent, confidence = item
+            prefix = "out_of_scope/" if intent == "out_of_scope" else intent.removeprefix("ask_") + "/"
+            card = max((c for key, c in turn.cards if key.startswith(prefix)), default=0.0)
+            return confidence * (card + CARD_PRIOR)
+
+        intent, confidence = max(candidates[:2], key=fit)
+        return replace(turn, intent=intent, confidence=confidence)
+
+    # Places ----------------------------------------------------------------------------------
+
+    def _match(self, mention: PlaceMention | None) -> OfficeMatch | None:
+        if mention is None or mention.outcome is Outcome.UNKNOWN:
+            return None
+        places = tuple(p for p in (self.kb.places.place(key) for key in mention.keys) if p is not None)
+        return self.kb.match(Resolution(mention.outcome, places, mention.matched, region=mention.region))
+
+    def _is_about_the_place(self, turn: Turn, context: Context) -> bool:
+        """A place alone, a place after the assistant asked for one, or a place the NLU did not
+        take for a question: read as the answer "where do you live?"."""
+        assert turn.place is not None
+        if turn.place.only or turn.intent == "inform_place":
+            return True
+        if turn.intent in {"nlu_fallback"} | SMALLTALK:
+            return bool(context.awaiting_place) or len(turn.text.split()) <= SHORT_PLACE_MESSAGE
+        topic = self.kb.catalogue.topic_of_intent(turn.intent)
+        if context.awaiting_place and (topic is None or topic.key in OFFICE_TOPICS):
+            return True
+        return topic is not None and topic.key in OFFICE_TOPICS and self._is_overview(turn, topic)
+
+    def _place(self, turn: Turn, match: OfficeMatch, context: Context, now: datetime) -> Reply:
+        texts = self.kb.texts
+        resolution = match.resolution
+        waiting = context.awaiting_place
+        if match.outcome is Outcome.FOUND and match.place and match.office:
+            context = context.but(office_id=match.office.id, place=match.place.label(), awaiting_place=None)
+            if waiting == WANTS_PERSON:
+                return self._human(turn, context, now)
+            if waiting in self.kb.cards and not self.kb.cards[waiting].topic in OFFICE_TOPICS:
+                question = OfficeQuestion.RESPONSIBLE
+            else:
+                question = OFFICE_TOPICS.get((waiting or "").split("/")[0], self._office_question(turn))
+            text = office_text(texts, match.office, match.place, question, now)
+            others = [q for q in OfficeQuestion if q is not question]
+            buttons = tuple(Button(texts(f"buttons.{q.value}"), f"/ask_{q.value}") for q in others)
+            buttons += (Button(texts("buttons.callback"), "/request_callback"),)
+            return Reply((Message(text, buttons),), context, topic=question.value, kind="place")
+        if match.outcome is Outcome.AMBIGUOUS:
+            buttons = tuple(Button(p.label(), place_payload(p.key)) for p in resolution.places)
+            shortest = min((p.name for p in resolution.places), key=len)
+            keep = waiting or f"{self._office_question(turn).value}/overview"
+            return Reply(
+                (Message(texts("office.ambiguous", name=shortest), buttons),),
+                context.but(awaiting_place=keep),
+                kind="place",
+            )
+        key = "office.abroad" if match.outcome is Outcome.ABROAD else "office.outside_nrw"
+        shown = resolution.matched or turn.text.strip()
+        text = texts(key, place=shown, region=resolution.region or "einem anderen Bundesland")
+        return Reply((Message(text),), context.but(awaiting_place=None), kind="place")
+
+    def _office_question(self, turn: Turn) -> OfficeQuestion:
+        topic = self.kb.catalogue.topic_of_intent(turn.intent)
+        return OFFICE_TOPICS.get(topic.key if topic else "", OfficeQuestion.RESPONSIBLE)
+
+    def _unknown_place(self, context: Context) -> Reply:
+        if not context.awaiting_place:
+            return self._fallback(Turn(text="", intent="nlu_fallback"), context)
+        return Reply((Message(self.kb.texts("office.unknown_place")),), context, kind="place")
+
+    def _office_of(self, turn: Turn, context: Context) -> tuple[OfficeMatch | None, Context]:
+        """The office of a place in this message (remembered from now on), else the remembered one."""
+        match = self._match(turn.place)
+        if match is not None and match.office is not None and match.place is not None:
+            return match, context.but(office_id=match.office.id, place=match.place.label())
+        return match, context
+
+    # Topics and cards ------------------------------------------------------------------------
+
+    def _topic(self, topic: Topic, turn: Turn, context: Context, now: datetime) -> Reply:
+        follow_up = self._follow_up(turn, context)
+        if follow_up is not None:
+            return follow_up if isinstance(follow_up, Reply) else self._card(follow_up, turn, context, now)
+        if self._looks_out_of_scope(turn):
+            return self._out_of_scope(turn, context)
+        card = self._select(topic, turn)
+        if card is None:
+            return self._gap(topic, context)
+        reply = self._card(card, turn, context, now)
+        second = self._second_question(card, turn)
+        if second is None:
+            return reply
+        extra = self._card(second, replace(turn, place=None), reply.context, now)
+        return replace(reply, messages=reply.messages + extra.messages, context=extra.context)
+
+    def _looks_out_of_scope(self, turn: Turn) -> bool:
+        """The topic classifier unsure, the card selector sure it is about something else."""
+        if not turn.cards or turn.confidence >= OUT_OF_SCOPE_MAX_TOPIC:
+            return False
+        key, confidence = turn.cards[0]
+        return key.startswith("out_of_scope/") and confidence >= OUT_OF_SCOPE_MIN_CARD
+
+    def _second_question(self, first: Card, turn: Turn) -> Card | None:
+        """ "Was kostet die Wertmarke und gilt die auch im ICE?": the other question's card too."""
+        if len([part for part in QUESTION_SPLIT.split(turn.text) if len(part.split()) >= 2]) < 2:
+            return None
+        topics = {intent.removeprefix("ask_") for intent, _ in turn.intents[:2]}
+        for key, confidence in turn.cards:
+            card = self.kb.cards.get(key)
+            if card is None or card.key == first.key or card.is_overview or card.topic not in topics:
+                continue
+            return card if confidence >= SECOND_QUESTION_MIN_CARD else None
+        return None
+
+    def _is_overview(self, turn: Turn, topic: Topic) -> bool:
+        card = self._select(topic, turn)
+        return card is None or card.is_overview
+
+    def _select(self, topic: Topic, turn: Turn) -> Card | None:
+        """The best card of the predicted topic; a named Merkzeichen picks its own card."""
+        ranked = [(self.kb.cards[k], c) for k, c in turn.cards if k in self.kb.cards and self.kb.cards[k].topic == topic.key]
+        if topic.key == "merkzeichen":
+            code = find_merkzeichen(turn.text)
+            key = f"merkzeichen/{code.lower().replace('.', '')}" if code else ""
+            # A named Merkzeichen wins over another Merkzeichen's card, not over "how to apply for one".
+            if key in self.kb.cards and (not ranked or ranked[0][0].key in CODE_CARDS | {topic.overview}):
+                return self.kb.cards[key]
+        if not ranked:
+            return None if self.gaps else self.kb.cards.get(topic.overview)
+        card, confidence = ranked[0]
+        return card if confidence >= MIN_CARD_CONFIDENCE else None
+
+    def _follow_up(self, turn: Turn, context: Context) -> Card | Reply | None:
+        """ "und was kostet das?" after the Wertmarke: the card of the previous topic with that aspect."""
+        last = self.kb.cards.get(context.last_card or "")
+        if last is None or not self.kb.follow_ups.is_follow_up(turn.text):
+            return None
+        aspects = self.kb.follow_ups.aspects_of(turn.text)
+        predicted = self.kb.catalogue.topic_of_intent(turn.intent)
+        if not aspects:
+            if predicted is not None and (predicted.key == last.topic or turn.confidence >= FOLLOW_UP_MAX_TOPIC):
+                return None
+            same = [self.kb.cards[k] for k, _ in turn.cards if k in self.kb.cards and self.kb.cards[k].topic == last.topic]
+            return same[0] if same else None
+        nearby = self.kb.cards_of(last.topic) + [self.kb.cards[k] for k in last.see_also if k in self.kb.cards]
+        candidates = [card for card in dict.fromkeys(nearby) if card.aspects & set(aspects)]
+        if not candidates:
+            if predicted is not None and predicted.key == last.topic:
+                return self._gap(self.kb.catalogue.topics[last.topic], context)
+            return None
+        ranked = {key: index for index, (key, _) in enumerate(turn.cards)}
+        candidates.sort(key=lambda card: (card.is_overview, ranked.get(card.key, 999), -len(card.aspects & set(aspects))))
+        return candidates[0]
+
+    def _card(self, card: Card, turn: Turn, context: Context, now: datetime) -> Reply:
+        texts = self.kb.texts
+        if card.topic in OFFICE_TOPICS:
+            return self._office_topic(card, turn, context, now)
+        rendered = self.kb.render(card.key)
+        parts = [self._specific(card, turn) or rendered.text]
+        match, context = self._office_of(turn, context)
+        awaiting = None
+        if card.office:
+            office = self.kb.offices.get(context.office_id or "")
+            if match is not None and match.outcome in (Outcome.OUTSIDE_NRW, Outcome.ABROAD):
+                parts.append(texts("card.office_elsewhere", place=match.resolution.matched or ""))
+            elif office is not None:
+                parts.append(texts("card.office_line", office=office.name, phones=phones(office)))
+            else:
+                parts.append(texts("card.office_hint"))
+                awaiting = card.key
+        parts.append(rendered.source_line())
+        buttons = tuple(
+            Button(self.kb.cards[key].title, card_payload(key)) for key in card.see_also if key in self.kb.cards
+        )
+        context = context.but(last_card=card.key, awaiting_place=awaiting, fallbacks=0)
+        return Reply((Message("\n".join(parts), buttons[:MAX_SUGGESTIONS]),), context, topic=card.topic)
+
+    def _specific(self, card: Card, turn: Turn) -> str | None:
+        """A GdB named in a tax question narrows the general answer to that GdB's amount."""
+        if card.topic != "tax_allowance" or card.aspects.isdisjoint({"amount"}):
+            return None
+        gdb = find_gdb(turn.text, self.kb.gdb_values())
+        fact = self.kb.facts.get(f"tax_allowance_gdb_{gdb}")
+        if gdb is None or fact is None:
+            return None
+        texts, facts = self.kb.texts, self.kb.facts
+        parts = [texts("card.tax_by_gdb", gdb=gdb, amount=fact.text())]
+        if gdb < int(facts["gdb_min_card"].value):
+            parts.append(texts("card.tax_certificate", certificate=facts["tax_allowance_certificate_gdb"].text()))
+        else:
+            parts.append(texts("card.tax_card"))
+        parts.append(texts("card.tax_helpless_blind", amount=facts["tax_allowance_helpless_blind"].text()))
+        return " ".join(parts)
+
+    def _office_topic(self, card: Card, turn: Turn, context: Context, now: datetime) -> Reply:
+        """Who is responsible, how to reach them, when they are open: the person's office, and the
+        specific card (a visit, the contact form, ...) before it."""
+        question = OFFICE_TOPICS[card.topic]
+        match, context = self._office_of(turn, context)
+        if match is not None and match.outcome is not Outcome.FOUND:
+            return self._place(turn, match, context.but(awaiting_place=card.key), now)
+        office = self.kb.offices.get(context.office_id or "")
+        place = match.place if match is not None else None
+        if place is None and context.place:
+            place = self.kb.find_office(context.place).place
+        specific = None if card.is_overview else self.kb.render(card.key)
+        if office is None or place is None:
+            if specific is None:
+                message = Message(self.kb.texts("office.ask_place"))
+                return Reply((message,), context.but(awaiting_place=card.key, last_card=card.key), topic=card.topic)
+            text = f"{specific.text}\n{self.kb.texts('card.office_hint')}\n{specific.source_line()}"
+            return Reply((Message(text),), context.but(awaiting_place=card.key, last_card=card.key), topic=card.topic)
+        text = office_text(self.kb.texts, office, place, question, now)
+        if specific is not None:
+            text = f"{specific.text}\n{text}\n{specific.source_line()}"
+        others = [q for q in OfficeQuestion if q is not question]
+        buttons = tuple(Button(self.kb.texts(f"buttons.{q.value}"), f"/ask_{q.value}") for q in others)
+        context = context.but(last_card=card.key, awaiting_place=None, fallbacks=0)
+        return Reply((Message(text, buttons),), context, topic=card.topic, kind="place")
+
+    def _gap(self, topic: Topic, context: Context) -> Reply:
+        texts = self.kb.texts
+        office = self.kb.offices.get(context.office_id or "")
+        text = " ".join(
+            [
+                texts("gap.opening"),
+                texts("gap.summary", summary=self.kb.summary(topic.key)),
+                texts("gap.ask_office", phone=phone_text(texts, office)),
+                texts("gap.callback"),
+            ]
+        )
+        buttons = (Button(texts("buttons.callback"), "/request_callback"),)
+        if self.kb.cards.get(topic.overview):
+            buttons += (Button(self.kb.cards[topic.overview].title, card_payload(topic.overview)),)
+        return Reply((Message(text, buttons),), context.but(offer=CALLBACK), topic=topic.key, kind="gap")
+
+    # Everything else -------------------------------------------------------------------------
+
+    def _smalltalk(self, turn: Turn, context: Context) -> Reply:
+        texts = self.kb.texts
+        key = {"ask_capabilities": "capabilities"}.get(turn.intent, turn.intent)
+        buttons: tuple[Button, ...] = ()
+        if turn.intent in {"greet", "ask_capabilities"}:
+            buttons = tuple(
+                Button(self.kb.cards[k].title, card_payload(k)) for k in MAIN_TOPICS[:3] if k in self.kb.cards
+            )
+        elif turn.intent == "bot_challenge":
+            buttons = (Button(texts("buttons.human"), "/request_human"),)
+        return Reply((Message(texts(f"smalltalk.{key}"), buttons),), context.but(fallbacks=0), kind="smalltalk")
+
+    def _human(self, turn: Turn, context: Context, now: datetime) -> Reply:
+        texts = self.kb.texts
+        _, context = self._office_of(turn, context)
+        office = self.kb.offices.get(context.office_id or "")
+        callback = Button(texts("buttons.callback"), "/request_callback")
+        if office is None:
+            text = f"{texts('human.no_office_yet')}\n{texts('human.callback_hint')}"
+            return Reply((Message(text, (callback,)),), context.but(awaiting_place=WANTS_PERSON))
+        if turn.channel == "voice":
+            return self._connect(office, context, now)
+        lines = [texts("human.office", office=office.name), texts("human.phone", phones=phones(office))]
+        if office.opening_hours is not None:
+            lines.append(status_text(texts, office, now))
+        lines += [texts("human.ready_for_the_call"), texts("human.callback_hint")]
+        hours = Button(texts("buttons.opening_hours"), "/ask_opening_hours")
+        return Reply((Message("\n".join(lines), (callback, hours)),), context.but(offer=CALLBACK), topic="request_human")
+
+    def _connect(self, office: Office, context: Context, now: datetime) -> Reply:
+        """On the telephone: connect the caller (bot/channels/voice.py dials), unless the office is
+        closed now: then say when it opens and offer a callback instead."""
+        texts = self.kb.texts
+        if office.opening_hours is not None and not office.opening_hours.status(now).is_open:
+            text = f"{status_text(texts, office, now)} {texts('human.callback_hint')}"
+            return Reply((Message(text),), context.but(offer=CALLBACK), topic="request_human")
+        transfer = {"transfer": {"office": office.id, "number": office.main_phone}}
+        return Reply((Message("", custom=transfer),), context, topic="request_human")
+
+    def _out_of_scope(self, turn: Turn, context: Context) -> Reply:
+        """Never card facts, never the card office, even when a town is named."""
+        card = next((self.kb.cards[k] for k, _ in turn.cards if k.startswith("out_of_scope/") and k in self.kb.cards), None)
+        text = self.kb.render(card.key).text if card else self.kb.texts("out_of_scope.generic")
+        if SCOPE_SENTENCE not in text:
+            text = f"{text} {self.kb.texts('out_of_scope.scope')}"
+        return Reply((Message(text),), context.but(fallbacks=0), kind="out_of_scope")
+
+    def _fallback(self, turn: Turn, context: Context) -> Reply:
+        """First time: the likeliest topics as buttons. Again: the main topics, the phone, a callback."""
+        texts = self.kb.texts
+        context = context.but(fallbacks=context.fallbacks + 1)
+        office = self.kb.offices.get(context.office_id or "")
+        if context.fallbacks >= 2:
+            keys = [k for k in MAIN_TOPICS if k in self.kb.cards]
+            buttons = tuple(Button(self.kb.cards[k].title, card_payload(k)) for k in keys)
+            buttons += (Button(texts("buttons.callback"), "/request_callback"),)
+            text = texts("fallback.main_topics", phone=phone_text(texts, office))
+            return Reply((Message(text, buttons),), context.but(offer=CALLBACK), kind="fallback")
+        suggestions: list[Button] = []
+        for intent, _ in turn.intents:
+            topic = self.kb.catalogue.topic_of_intent(intent)
+            if topic is not None and topic.overview in self.kb.cards and len(suggestions) < MAX_SUGGESTIONS:
+                suggestions.append(Button(topic.title, card_payload(topic.overview)))
+        suggestions.append(Button(texts("fallback.something_else"), "/deny"))
+        return Reply((Message(texts("fallback.suggest"), tuple(suggestions)),), context, kind="fallback")

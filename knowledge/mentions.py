@@ -1,0 +1,83 @@
+"""What a message mentions besides its topic: a Merkzeichen, a GdB, the aspects of a follow-up."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+MERKZEICHEN_CODES = ("G", "aG", "H", "Bl", "TBl", "Gl", "B", "RF", "1.Kl")
+_MERKZEICHEN_BY_KEY = {code.lower().replace(".", ""): code for code in MERKZEICHEN_CODES}
+# Words people use instead of the code; checked after the codes themselves.
+_MERKZEICHEN_WORDS = (
+    (r"taubblind", "TBl"),
+    (r"au(ss|ß)ergew(oe|ö)hnlich\w* geh", "aG"),
+    (r"rollstuhl", "aG"),
+    (r"hilflos", "H"),
+    (r"\bblind", "Bl"),
+    (r"geh(oe|ö)rlos", "Gl"),
+    (r"begleit", "B"),
+    (r"rundfunk|gez\b", "RF"),
+    (r"erste[rn]? klasse|1\.? ?klasse", "1.Kl"),
+    (r"gehbehind", "G"),
+)
+
+
+def normalize_merkzeichen(value: str) -> str | None:
+    """'ag', 'AG', 'aG' -> 'aG'; '1. Kl.' -> '1.Kl'; unknown -> None."""
+    key = re.sub(r"[\s.\"'„“]", "", value).lower()
+    return _MERKZEICHEN_BY_KEY.get(key)
+
+
+def find_merkzeichen(text: str) -> str | None:
+    """The Merkzeichen a message asks about, by code ('Merkzeichen aG') or by word ('blind')."""
+    text = re.sub(r"\b(z|u|d|o)\s*\.\s*(b|a|h|ä)\s*\.", " ", text, flags=re.I)  # z. B., u. a.
+    codes = re.findall(r"(?<![\w.])(1\s*\.?\s*kl\.?|tbl|ag|bl|gl|rf|g|h|b)(?![\w])", text, re.I)
+    for raw in codes:
+        code = normalize_merkzeichen(raw)
+        if code and (len(raw) > 1 or _single_letter_is_code(raw, text)):
+            return code
+    lowered = text.lower()
+    for pattern, code in _MERKZEICHEN_WORDS:
+        if re.search(pattern, lowered):
+            return code
+    return None
+
+
+def _single_letter_is_code(letter: str, text: str) -> bool:
+    """A lone 'G', 'H' or 'B' counts as a capital, or lower case right after a cue word."""
+    cue = r"(merkzeichen|zeichen|buchstabe|bedeutet|hei(ss|ß)t|mit|das|ein|kein|nur)"
+    return letter.isupper() or bool(re.search(rf"\b{cue}\s*[\"'„]?{letter}\b", text, re.I))
+
+
+def find_gdb(text: str, allowed: Sequence[int]) -> int | None:
+    """A GdB value named in the message ('GdB 50', 'grad 70'), if it is one that exists."""
+    for match in re.findall(r"(?<!\d)(\d{2,3})(?!\d)", text):
+        if int(match) in allowed:
+            return int(match)
+    return None
+
+
+@dataclass(frozen=True)
+class FollowUps:
+    """Recognises "und was kostet das?": short, pointing back, asking for an aspect."""
+
+    anaphora: re.Pattern[str]
+    max_words: int
+    aspects: Mapping[str, re.Pattern[str]]
+
+    @classmethod
+    def parse(cls, raw: Mapping) -> FollowUps:
+        return cls(
+            anaphora=re.compile(raw["anaphora"]),
+            max_words=int(raw["max_words"]),
+            aspects={name: re.compile(pattern) for name, pattern in raw["aspects"].items()},
+        )
+
+    def is_follow_up(self, text: str) -> bool:
+        lowered = text.lower()
+        return len(lowered.split()) <= self.max_words and bool(self.anaphora.search(lowered))
+
+    def aspects_of(self, text: str) -> list[str]:
+        lowered = text.lower()
+        return [name for name, pattern in self.aspects.items() if pattern.search(lowered)]

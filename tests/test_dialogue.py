@@ -1,0 +1,166 @@
+"""knowledge.dialogue without Rasa: which card, which office, a gap, out of scope, follow-ups."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import pytest
+
+from knowledge import Knowledge
+from knowledge.conversation import Context, PlaceMention, Reply, Turn
+from knowledge.dialogue import Responder
+from knowledge.opening_hours import BERLIN
+from knowledge.places import Outcome
+
+MONDAY_MORNING = datetime(2026, 11, 30, 9, 30, tzinfo=BERLIN)
+
+
+@pytest.fixture(scope="module")
+def responder(kb: Knowledge) -> Responder:
+    return Responder(kb)
+
+
+def place(kb: Knowledge, text: str) -> PlaceMention:
+    resolution = kb.match(kb.places.resolve(text)).resolution
+    return PlaceMention(
+        resolution.outcome,
+        tuple(p.key for p in resolution.places),
+        resolution.matched if resolution.outcome is not Outcome.FOUND else None,
+        resolution.region,
+        only=kb.places.only_place(text, resolution),
+    )
+
+
+def ask(responder: Responder, text: str, intent: str, cards: tuple[str, ...] = (), context: Context | None = None, **extra) -> Reply:
+    turn = Turn(text=text, intent=intent, confidence=0.9, intents=((intent, 0.9),), cards=tuple((c, 0.8) for c in cards), **extra)
+    return responder.respond(turn, context or Context(), MONDAY_MORNING)
+
+
+def text_of(reply: Reply) -> str:
+    return "\n".join(message.text for message in reply.messages)
+
+
+def test_a_card_answers_with_its_facts_and_every_source_with_its_date(responder: Responder) -> None:
+    reply = ask(responder, "was kostet die wertmarke", "ask_wertmarke", ("wertmarke/price",))
+    text = text_of(reply)
+    assert "104 Euro" in text and "60 Euro" not in text
+    assert re.search(r"Quelle: .*Köln.*\(Stand: 2025 oder später\)", text)
+    assert reply.context.last_card == "wertmarke/price"
+
+
+def test_an_office_card_without_a_place_asks_for_it_and_the_place_answers(kb: Knowledge, responder: Responder) -> None:
+    first = ask(responder, "wie verlängere ich den ausweis", "ask_extend", ("extend/overview",))
+    assert "Wohnort" in text_of(first)
+    assert first.context.awaiting_place == "extend/overview"
+    second = ask(responder, "Issum", "goodbye", context=first.context, place=place(kb, "Issum"))
+    text = text_of(second)
+    assert "Kreis Kleve" in text and re.search(r"02821", text)
+    assert second.context.office_id == "kreis-kleve" and second.context.awaiting_place is None
+
+
+def test_a_question_with_a_place_is_answered_with_that_places_office(kb: Knowledge, responder: Responder) -> None:
+    text = "Mein Vater wohnt in Bottrop, wohin schickt er den Antrag?"
+    reply = ask(responder, text, "ask_apply", ("apply/overview",), place=place(kb, text))
+    assert "Antrag" in text_of(reply)
+    office = kb.offices[reply.context.office_id]
+    assert office.main_phone in text_of(reply)
+
+
+def test_a_follow_up_uses_the_previous_topic(responder: Responder) -> None:
+    context = Context(last_card="wertmarke/overview")
+    reply = ask(responder, "und was kostet das?", "ask_card_fee", ("card_fee/overview",), context=context)
+    assert reply.context.last_card.startswith("wertmarke/")
+    assert "104 Euro" in text_of(reply)
+
+
+def test_a_follow_up_the_sources_do_not_answer_is_an_honest_gap(responder: Responder) -> None:
+    context = Context(last_card="parking/overview", office_id="koeln")
+    reply = ask(responder, "und gilt das auch für kinder?", "ask_parking", ("parking/overview",), context=context)
+    text = text_of(reply)
+    assert text.startswith("Dazu habe ich keine gesicherte Auskunft.")
+    assert "0221 221-30702" in text  # the office's phone
+    assert reply.kind == "gap" and reply.context.offer == "callback"
+
+
+def test_yes_after_the_callback_offer_starts_the_privacy_notice(responder: Responder) -> None:
+    reply = ask(responder, "ja", "affirm", context=Context(offer="callback"))
+    assert reply.followup == "action_offer_callback"
+
+
+def test_a_question_instead_of_consent_is_answered_and_consent_asked_again(responder: Responder) -> None:
+    reply = ask(responder, "wie lange dauert das", "ask_processing_time", ("processing_time/overview",), context=Context(offer="consent"))
+    assert "Wochen" in text_of(reply)
+    assert reply.followup == "action_offer_callback"
+
+
+def test_out_of_scope_gives_no_card_facts_even_with_a_town(kb: Knowledge, responder: Responder) -> None:
+    text = "Wo beantrage ich in Bochum einen Personalausweis?"
+    reply = ask(responder, text, "out_of_scope", ("out_of_scope/other_documents",), place=place(kb, text))
+    answer = text_of(reply)
+    assert "Bürgeramt" in answer and "Fragen zum Schwerbehindertenausweis" in answer
+    assert "0231" not in answer and reply.context.office_id is None
+
+
+@pytest.mark.parametrize(
+    ("text", "region"),
+    [("Mainz", "Rheinland-Pfalz"), ("Hamm (Sieg)", "Rheinland-Pfalz"), ("Osnabrück", "Niedersachsen"), ("Venlo", "Niederlande")],
+)
+def test_places_elsewhere_are_refused_with_their_region(kb: Knowledge, responder: Responder, text: str, region: str) -> None:
+    reply = ask(responder, text, "inform_place", place=place(kb, text), context=Context(awaiting_place="responsible_office/overview"))
+    answer = text_of(reply)
+    assert region in answer and re.search(r"nicht in (Nordrhein-Westfalen|Deutschland)", answer)
+    phones = [phone for office in kb.offices.values() for phone in office.phones]
+    assert not any(phone in answer for phone in phones)
+
+
+def test_an_ambiguous_place_asks_back_with_buttons(kb: Knowledge, responder: Responder) -> None:
+    reply = ask(responder, "Oberkassel", "inform_place", place=place(kb, "Oberkassel"))
+    titles = [button.title for button in reply.messages[0].buttons]
+    assert len(titles) >= 2 and any("Düsseldorf" in t for t in titles) and any("Bonn" in t for t in titles)
+    assert reply.context.awaiting_place
+
+
+def test_the_fallback_asks_back_then_offers_the_main_topics_and_a_person(responder: Responder) -> None:
+    first = ask(responder, "blubb", "nlu_fallback")
+    assert "nicht sicher" in text_of(first) and first.context.fallbacks == 1
+    second = ask(responder, "blabla", "nlu_fallback", context=first.context)
+    assert "nicht verstanden" in text_of(second)
+    assert any(button.payload == "/request_callback" for button in second.messages[0].buttons)
+
+
+def test_a_named_merkzeichen_picks_its_card(responder: Responder) -> None:
+    reply = ask(responder, "was bedeutet aG", "ask_merkzeichen", ("merkzeichen/overview",))
+    assert reply.context.last_card == "merkzeichen/ag"
+
+
+def test_a_gdb_in_a_tax_question_gives_its_amount(responder: Responder) -> None:
+    reply = ask(responder, "wie hoch ist der pauschbetrag bei gdb 50", "ask_tax_allowance", ("tax_allowance/amounts",))
+    assert "1.140 Euro" in text_of(reply)
+
+
+def test_a_person_is_offered_with_the_phone_and_on_the_telephone_a_transfer(responder: Responder) -> None:
+    chat = ask(responder, "ich will einen menschen sprechen", "request_human", context=Context(office_id="koeln"))
+    assert "0221 221-30702" in text_of(chat) and all(m.custom is None for m in chat.messages)
+    call = ask(responder, "mitarbeiter", "request_human", context=Context(office_id="koeln"), channel="voice")
+    assert any(m.custom and m.custom["transfer"]["office"] == "koeln" for m in call.messages)
+
+
+def test_on_the_telephone_the_0_key_asks_for_a_person_and_the_place_then_connects(kb: Knowledge, responder: Responder) -> None:
+    first = ask(responder, "0", "nlu_fallback", channel="voice", digits="0")
+    assert first.context.awaiting_place == "request_human"
+    second = ask(responder, "Köln", "inform_place", context=first.context, channel="voice", place=place(kb, "Köln"))
+    assert any(m.custom and m.custom["transfer"]["number"] == "0221 221-30702" for m in second.messages)
+
+
+def test_on_the_telephone_a_closed_office_is_not_dialled(responder: Responder) -> None:
+    sunday = datetime(2026, 11, 29, 11, 0, tzinfo=BERLIN)
+    turn = Turn(text="mitarbeiter", intent="request_human", channel="voice")
+    reply = responder.respond(turn, Context(office_id="koeln"), sunday)
+    assert all(m.custom is None for m in reply.messages) and "geschlossen" in text_of(reply)
+
+
+def test_opening_hours_of_a_telephone_office_say_reachable_not_open(kb: Knowledge, responder: Responder) -> None:
+    reply = ask(responder, "haben die in Dortmund jetzt auf", "ask_opening_hours", ("opening_hours/overview",), place=place(kb, "in Dortmund"))
+    answer = text_of(reply)
+    assert "telefonisch erreichbar" in answer and "geöffnet" not in answer
