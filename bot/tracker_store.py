@@ -1,4 +1,4 @@
-"""SQL tracker store that keeps no personal data of callback requests.
+"""SQL tracker store that keeps no personal data, and stays fast as conversations pile up.
 
 When a callback request is submitted, cancelled or refused, the stored events of that request
 (the message that asked for it, user and bot messages from the privacy notice on, and the
@@ -9,10 +9,16 @@ A form that was started but never ended (the person closed the tab) is masked th
 the conversation has been idle for CALLBACK_ABANDONED_MINUTES (default 60): nothing was
 submitted, so there is no purpose to keep the data. A sweep does this at start-up and then at
 most every five minutes from save().
+
+The telephone's caller number and keypad digits (message metadata, bot/channels/voice.py) are
+never stored. Speed (docs/benchmarks.md): a retrieve reads only the latest session's `data`
+column (no ORM objects), a save writes only the events after those it read (no COUNT query),
+and SQLite runs in WAL mode, so reading and writing conversations do not block each other.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -22,7 +28,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import SlotSet, UserUttered
+from rasa.shared.core.events import Event, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from callbacks.slots import CANNOT_PHONE, CLOSED, CONTACT_SLOTS, PERSONAL_SLOTS
@@ -36,6 +42,8 @@ FLAG_SLOTS = (CANNOT_PHONE,)
 MASKED_SLOTS = (*PERSONAL_SLOTS, *CONTACT_SLOTS, *FLAG_SLOTS)
 ABANDONED_ENV, DEFAULT_ABANDONED_MINUTES = "CALLBACK_ABANDONED_MINUTES", 60.0
 SWEEP_INTERVAL_S = 300.0
+PRIVATE_METADATA = ("caller", "digits")  # bot/channels/voice.py
+SESSION_METADATA = "session_started_metadata"
 # How the stored JSON (json.dumps, default separators) looks once masked or empty.
 MASKED_TEXT, NO_TEXT = f'%"text": "{REMOVED}"%', '%"text": null%'
 MASKED_VALUE, NO_VALUE = f'%"value": "{REMOVED}"%', '%"value": null%'
@@ -51,11 +59,45 @@ class PrivacySQLTrackerStore(SQLTrackerStore):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.engine.dialect.name == "sqlite":
+            sa.event.listen(self.engine, "connect", _sqlite_wal)
+            self.engine.dispose()  # connections opened so far get the pragmas on reconnect
         self._next_sweep = 0.0
         self._sweep_if_due()  # start-up: forms left by a server that stopped
 
+    async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
+        """Rasa's query, but only the data column, and it remembers how many events it read."""
+        table = self.SQLEvent.__table__
+        query = sa.select(table.c.data).where(table.c.sender_id == sender_id)
+        if not fetch_events_from_all_sessions:
+            started = (
+                sa.select(sa.func.max(table.c.timestamp))
+                .where(table.c.sender_id == sender_id, table.c.type_name == SessionStarted.type_name)
+                .scalar_subquery()
+            )
+            query = query.where(sa.or_(table.c.timestamp >= started, started.is_(None)))
+        with self.engine.connect() as connection:
+            rows = connection.execute(query.order_by(table.c.id)).scalars().all()
+        if not self.domain or not rows:
+            return None
+        tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(row) for row in rows], self.domain.slots)
+        if not fetch_events_from_all_sessions:
+            tracker.stored_events = len(rows)  # type: ignore[attr-defined]  # see save()
+        return tracker
+
     async def save(self, tracker: DialogueStateTracker) -> None:
-        await super().save(tracker)
+        """Only the events after those read by retrieve(); Rasa counts them with a query."""
+        await self.stream_events(tracker)
+        stored = getattr(tracker, "stored_events", None)
+        if stored is None:
+            with self.session_scope() as session:
+                stored = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
+        new = list(itertools.islice(tracker.events, stored, None))
+        if new:
+            table = self.SQLEvent.__table__
+            with self.engine.begin() as connection:
+                connection.execute(table.insert(), [_row(tracker.sender_id, event) for event in new])
+        tracker.stored_events = len(tracker.events)  # type: ignore[attr-defined]
         if _form_ended_in_latest_turn(tracker):
             self._mask_callback_events(tracker.sender_id)
         self._sweep_if_due()
@@ -151,6 +193,35 @@ class PrivacySQLTrackerStore(SQLTrackerStore):
                     changed = True
             session.commit()
             return changed
+
+
+def _row(sender_id: str, event: Event) -> dict[str, Any]:
+    data = _without_private_metadata(event.as_dict())
+    return {
+        "sender_id": sender_id,
+        "type_name": event.type_name,
+        "timestamp": data.get("timestamp"),
+        "intent_name": (data.get("parse_data") or {}).get("intent", {}).get("name"),
+        "action_name": data.get("name"),
+        "data": json.dumps(data),
+    }
+
+
+def _without_private_metadata(data: dict[str, Any]) -> dict[str, Any]:
+    """The caller's number and the keys pressed: the message's metadata, and Rasa's copy of it in
+    the session_started_metadata slot."""
+    for holder in (data.get("metadata"), data.get("value") if data.get("name") == SESSION_METADATA else None):
+        if isinstance(holder, dict):
+            for key in PRIVATE_METADATA:
+                holder.pop(key, None)
+    return data
+
+
+def _sqlite_wal(connection: Any, record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
 
 
 def _form_ended_in_latest_turn(tracker: DialogueStateTracker) -> bool:

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 import pytest
 import sqlalchemy as sa
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import tracker_store
@@ -300,3 +300,44 @@ def test_the_sweep_is_one_query_over_20000_conversations(tmp_path) -> None:
     assert elapsed < 5, f"sweep took {elapsed:.1f} s"
     for sender in ("gone-1", "gone-2", "gone-3"):
         assert_masked(raw_rows(store, sender))
+
+
+def test_the_callers_number_and_keys_are_never_stored(database: dict) -> None:
+    """The telephone passes them as message metadata; Rasa keeps metadata in the user event and
+    in the session_started_metadata slot."""
+    store, sender = open_store(database), f"voice-{time.time_ns()}"
+    metadata = {"caller": "+4922199887766", "digits": "0", "channel": "voice"}
+    events = [
+        ActionExecuted("action_session_start"),
+        SessionStarted(metadata=metadata),
+        SlotSet("session_started_metadata", dict(metadata)),
+        ActionExecuted("action_listen"),
+        UserUttered("Mitarbeiter", {"name": "request_human"}, metadata=dict(metadata)),
+    ]
+    asyncio.run(store.save(DialogueStateTracker.from_events(sender, events, DOMAIN.slots)))
+    data = raw_rows(store, sender)
+    assert "99887766" not in data and '"digits"' not in data
+    assert '"channel": "voice"' in data  # other metadata stays
+
+
+def test_a_save_writes_only_the_new_events_and_a_retrieve_reads_them_back(database: dict) -> None:
+    store, sender = open_store(database), f"turns-{time.time_ns()}"
+    events = conversation("action_submit_callback", None)
+    asyncio.run(store.save(DialogueStateTracker.from_events(sender, events[:5], DOMAIN.slots)))
+    tracker = asyncio.run(store.retrieve(sender))
+    for event in events[5:]:
+        tracker.update(event)
+    asyncio.run(store.save(tracker))
+    asyncio.run(store.save(tracker))  # nothing new: nothing written twice
+    with store.session_scope() as session:
+        count = session.query(store.SQLEvent).filter(store.SQLEvent.sender_id == sender).count()
+    assert count == len(events)
+    assert [e.as_dict()["event"] for e in asyncio.run(store.retrieve(sender)).events] == [
+        e.as_dict()["event"] for e in events
+    ]
+
+
+def test_sqlite_runs_in_wal_mode(tmp_path) -> None:
+    store = PrivacySQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
