@@ -33,7 +33,9 @@ def responder() -> Responder:
 def turn_of(tracker: Tracker) -> Turn:
     message = tracker.latest_message or {}
     intent = message.get("intent") or {}
-    ranking = tuple((item["name"], float(item.get("confidence") or 0)) for item in message.get("intent_ranking") or [])
+    ranking = tuple(
+        (item["name"], float(item.get("confidence") or 0)) for item in message.get("intent_ranking") or []
+    )
     return Turn(
         text=message.get("text") or "",
         intent=intent.get("name") or "",
@@ -104,7 +106,9 @@ class ActionAnswer(Action):
         reply = responder().respond(turn_of(tracker), before, common.now())
         send(dispatcher, reply)
         context = reply.context if reply.kind == "fallback" else reply.context.but(fallbacks=0)
-        events: list[dict[str, Any]] = [SlotSet(slot, value) for slot, value in context.changed_slots(before).items()]
+        events: list[dict[str, Any]] = [
+            SlotSet(slot, value) for slot, value in context.changed_slots(before).items()
+        ]
         if reply.followup:
             events.append(FollowupAction(reply.followup))
         return events

@@ -10,10 +10,9 @@ from __future__ import annotations
 import logging
 import os
 from functools import cache
-
-import phonenumbers
 from typing import Any
 
+import phonenumbers
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -23,7 +22,7 @@ import knowledge
 from actions import common
 from actions.answer import metadata_of, place_of, responder, send, turn_of
 from actions.common import SLOT_OFFICE, SLOT_PLACE
-from callbacks.extraction import Extracted, extract, is_question
+from callbacks.extraction import Extracted, asks_to_stop, extract, is_question
 from callbacks.slots import (
     CALLER_DECLINED,
     CANNOT_PHONE,
@@ -58,6 +57,7 @@ REQUESTED = "requested_slot"
 EXPECTING = {NAME: "name", CONTACT_METHOD: "phone", REASON: "reason", OFFICE: "place", CONFIRMED: None}
 FREE_TEXT = {REASON}  # everything is taken as it is here, even a question
 MAX_CANCEL_WORDS = 6
+MIN_CANCEL_CONFIDENCE = 0.8
 MIN_QUESTION_CONFIDENCE = 0.6
 AFFIRM_WORDS = {"ja", "jo", "jep", "genau", "passt", "stimmt", "richtig", "korrekt", "ok", "okay", "absenden"}
 
@@ -95,7 +95,9 @@ class ActionCallbackRefused(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         t = texts()
-        dispatcher.utter_message(text=t("callback.refused", phone=phone_text(t, common.remembered_office(tracker))))
+        dispatcher.utter_message(
+            text=t("callback.refused", phone=phone_text(t, common.remembered_office(tracker)))
+        )
         return [SlotSet(CLOSED, "refused"), SlotSet(SLOT_OFFER, None)]
 
 
@@ -133,7 +135,9 @@ class AskCallbackContact(Action):
         if tracker.get_slot(CANNOT_PHONE):
             dispatcher.utter_message(text=t("callback.ask_alternative"))
         elif caller and not tracker.get_slot(CALLER_DECLINED):
-            national = phonenumbers.format_number(phonenumbers.parse(caller), phonenumbers.PhoneNumberFormat.NATIONAL)
+            national = phonenumbers.format_number(
+                phonenumbers.parse(caller), phonenumbers.PhoneNumberFormat.NATIONAL
+            )
             dispatcher.utter_message(text=t("callback.offer_caller_number", number=national))
         elif tracker.get_latest_input_channel() == VOICE:
             dispatcher.utter_message(text=t("callback.ask_phone_voice"))
@@ -195,7 +199,9 @@ class AskCallbackConfirmed(Action):
 
 def contact_text(tracker: Tracker) -> str:
     method = tracker.get_slot(CONTACT_METHOD) or "phone"
-    value = {"email": tracker.get_slot(EMAIL), "fax": tracker.get_slot(FAX)}.get(method) or tracker.get_slot(PHONE)
+    value = {"email": tracker.get_slot(EMAIL), "fax": tracker.get_slot(FAX)}.get(method) or tracker.get_slot(
+        PHONE
+    )
     return f"{texts()(f'callback.methods.{method}')} {value}"
 
 
@@ -206,7 +212,9 @@ class ValidateCallbackForm(FormValidationAction):
     def name(self) -> str:
         return "validate_callback_form"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
         """Like the SDK's, but also keeps the slots filled on the way that are not form slots
         (the number behind the contact method, the office of the conversation)."""
         extracted = await self.get_extraction_events(dispatcher, tracker, domain)
@@ -223,21 +231,28 @@ class ValidateCallbackForm(FormValidationAction):
         requested = tracker.get_slot(REQUESTED)
         intent = common.latest_intent(tracker)
         text = common.latest_text(tracker)
-        if intent == "callback_change" or (intent == "cancel" and len(text.split()) <= MAX_CANCEL_WORDS):
+        if intent == "callback_change" or (intent == "cancel" and _stops(text, requested, tracker)):
             return []  # rejected: the rules for cancel and for the change buttons take over
         values: dict[str, Any] = {}
         if requested is None:  # the form starts: what the request and the consent already said
             values.update({SLOT_OFFER: None, **_prefilled(tracker)})
             for earlier in _request_messages(tracker):
-                values.update(_fields(extract(earlier), tracker, None, dispatcher, quiet=True))
+                found = extract(earlier.get("text") or "")
+                values.update(
+                    _fields(found, tracker, None, dispatcher, quiet=True, message=earlier.get("parse_data"))
+                )
         expecting = EXPECTING.get(requested or "")
         found = _fields(extract(text, expecting), tracker, requested, dispatcher, quiet=requested is None)
         values.update(found)
-        if requested == CONTACT_METHOD and CONTACT_METHOD not in values and caller_number(tracker):
-            if not tracker.get_slot(CALLER_DECLINED) and intent in ("affirm", "deny"):
-                answer = {CONTACT_METHOD: "phone", PHONE: caller_number(tracker)}
-                values.update(answer if intent == "affirm" else {CALLER_DECLINED: True, CONTACT_METHOD: None})
-        if requested and requested not in values:
+        offered_caller = (
+            requested == CONTACT_METHOD and CONTACT_METHOD not in values and caller_number(tracker)
+        )
+        if offered_caller and not tracker.get_slot(CALLER_DECLINED) and intent in ("affirm", "deny"):
+            answer = {CONTACT_METHOD: "phone", PHONE: caller_number(tracker)}
+            values.update(answer if intent == "affirm" else {CALLER_DECLINED: True, CONTACT_METHOD: None})
+        if requested == CONFIRMED and values:
+            values[CONFIRMED] = None  # "richtig ist Jürgen Meyer": changed, the summary again
+        elif requested and requested not in values:
             values.update(self._nothing_for(requested, text, intent, tracker, dispatcher))
         return [SlotSet(slot, value) for slot, value in values.items()]
 
@@ -262,7 +277,11 @@ class ValidateCallbackForm(FormValidationAction):
         if requested == NAME:
             dispatcher.utter_message(text=t("callback.not_a_name"))
         elif requested == CONTACT_METHOD:
-            dispatcher.utter_message(text=t("callback.no_alternative" if tracker.get_slot(CANNOT_PHONE) else "callback.not_a_number"))
+            dispatcher.utter_message(
+                text=t(
+                    "callback.no_alternative" if tracker.get_slot(CANNOT_PHONE) else "callback.not_a_number"
+                )
+            )
         elif requested == OFFICE:
             dispatcher.utter_message(text=t("callback.place_unknown"))
         elif requested == REASON:
@@ -298,31 +317,46 @@ class ValidateCallbackForm(FormValidationAction):
         return {CONFIRMED: True if value is True else None}
 
 
+def _stops(text: str, requested: str | None, tracker: Tracker) -> bool:
+    """A cancel that ends the form: short, with a word that says so, or (where the form does not
+    take free text) classified so with confidence."""
+    if len(text.split()) <= MAX_CANCEL_WORDS or asks_to_stop(text):
+        return True
+    confidence = float((tracker.latest_message.get("intent") or {}).get("confidence") or 0)
+    return requested not in FREE_TEXT and confidence >= MIN_CANCEL_CONFIDENCE
+
+
 def _prefilled(tracker: Tracker) -> dict[str, Any]:
     """The office known from the conversation: shown in the summary, changeable there."""
     office_id = tracker.get_slot(SLOT_OFFICE)
     return {OFFICE: office_id} if office_id in knowledge.load().offices else {}
 
 
-def _request_messages(tracker: Tracker) -> list[str]:
-    """The user messages since the one that asked for the callback, before this one."""
+def _request_messages(tracker: Tracker) -> list[dict[str, Any]]:
+    """The user events since the one that asked for the callback, before this one."""
     events = list(tracker.events or [])
     users = [index for index, event in enumerate(events) if event.get("event") == "user"]
-    messages: list[str] = []
+    messages: list[dict[str, Any]] = []
     for event in reversed(events[: users[-1]] if users else []):
         if event.get("event") == "user":
-            messages.insert(0, event.get("text") or "")
+            messages.insert(0, event)
             if ((event.get("parse_data") or {}).get("intent") or {}).get("name") == "request_callback":
                 break
         elif event.get("event") == "action" and event.get("name") == "action_submit_callback":
             break
-    return [message for message in messages if message and not message.startswith("/")][-2:]
+    return [event for event in messages if not (event.get("text") or "/").startswith("/")][-2:]
 
 
 def _fields(
-    found: Extracted, tracker: Tracker, requested: str | None, dispatcher: CollectingDispatcher, quiet: bool
+    found: Extracted,
+    tracker: Tracker,
+    requested: str | None,
+    dispatcher: CollectingDispatcher,
+    quiet: bool,
+    message: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The slots a parse fills; a place comes from the NLU's place entity."""
+    """The slots a parse fills; a place comes from the NLU's place entity of `message` (by
+    default the latest one)."""
     values: dict[str, Any] = {}
     if found.name:
         values[NAME] = found.name
@@ -340,14 +374,18 @@ def _fields(
         values[REASON] = found.reason
     if found.preferred_time:
         values[PREFERRED_TIME] = found.preferred_time
-    place = _office_of_place(tracker, requested == OFFICE and not quiet, dispatcher)
+    place = _office_of_place(
+        tracker, message or tracker.latest_message or {}, requested == OFFICE and not quiet, dispatcher
+    )
     if place:
         values.update(place)
     return values
 
 
-def _office_of_place(tracker: Tracker, speak: bool, dispatcher: CollectingDispatcher) -> dict[str, Any]:
-    mention = place_of(tracker.latest_message or {}, tracker)
+def _office_of_place(
+    tracker: Tracker, message: dict[str, Any], speak: bool, dispatcher: CollectingDispatcher
+) -> dict[str, Any]:
+    mention = place_of(message, tracker)
     if mention is None:
         return {}
     kb, t = knowledge.load(), texts()
@@ -361,7 +399,9 @@ def _office_of_place(tracker: Tracker, speak: bool, dispatcher: CollectingDispat
         options = " oder ".join(place.label() for place in places)
         dispatcher.utter_message(text=t("callback.place_ambiguous", options=options))
     elif match.outcome in (Outcome.OUTSIDE_NRW, Outcome.ABROAD):
-        dispatcher.utter_message(text=t("callback.place_outside", place=mention.matched, region=mention.region))
+        dispatcher.utter_message(
+            text=t("callback.place_outside", place=mention.matched, region=mention.region)
+        )
     return {OFFICE: None}
 
 

@@ -60,7 +60,9 @@ def expected_files(kb: Knowledge) -> dict[Path, str]:
 
 
 def outdated(kb: Knowledge) -> list[Path]:
-    return [path for path, text in expected_files(kb).items() if not path.exists() or path.read_text() != text]
+    return [
+        path for path, text in expected_files(kb).items() if not path.exists() or path.read_text() != text
+    ]
 
 
 def main(argv: list[str]) -> int:

@@ -8,7 +8,7 @@ count topics.
 A form that was started but never ended (the person closed the tab) is masked the same way once
 the conversation has been idle for CALLBACK_ABANDONED_MINUTES (default 60): nothing was
 submitted, so there is no purpose to keep the data. A sweep does this at start-up and then at
-most every five minutes from save().
+most every five minutes from save(), in a worker thread.
 
 The telephone's caller number and keypad digits (message metadata, bot/channels/voice.py) are
 never stored. Speed (docs/benchmarks.md): a retrieve reads only the latest session's `data`
@@ -18,6 +18,7 @@ and SQLite runs in WAL mode, so reading and writing conversations do not block e
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import logging
@@ -62,10 +63,13 @@ class PrivacySQLTrackerStore(SQLTrackerStore):
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_wal)
             self.engine.dispose()  # connections opened so far get the pragmas on reconnect
-        self._next_sweep = 0.0
-        self._sweep_if_due()  # start-up: forms left by a server that stopped
+        self._next_sweep = time.monotonic() + SWEEP_INTERVAL_S
+        self._sweeping: asyncio.Future | None = None
+        self._sweep()  # start-up: forms left by a server that stopped
 
-    async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
+    async def _retrieve(
+        self, sender_id: str, fetch_events_from_all_sessions: bool
+    ) -> DialogueStateTracker | None:
         """Rasa's query, but only the data column, and it remembers how many events it read."""
         table = self.SQLEvent.__table__
         query = sa.select(table.c.data).where(table.c.sender_id == sender_id)
@@ -80,7 +84,9 @@ class PrivacySQLTrackerStore(SQLTrackerStore):
             rows = connection.execute(query.order_by(table.c.id)).scalars().all()
         if not self.domain or not rows:
             return None
-        tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(row) for row in rows], self.domain.slots)
+        tracker = DialogueStateTracker.from_dict(
+            sender_id, [json.loads(row) for row in rows], self.domain.slots
+        )
         if not fetch_events_from_all_sessions:
             tracker.stored_events = len(rows)  # type: ignore[attr-defined]  # see save()
         return tracker
@@ -91,7 +97,9 @@ class PrivacySQLTrackerStore(SQLTrackerStore):
         stored = getattr(tracker, "stored_events", None)
         if stored is None:
             with self.session_scope() as session:
-                stored = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
+                stored = self._event_query(
+                    session, tracker.sender_id, fetch_events_from_all_sessions=False
+                ).count()
         new = list(itertools.islice(tracker.events, stored, None))
         if new:
             table = self.SQLEvent.__table__
@@ -100,13 +108,19 @@ class PrivacySQLTrackerStore(SQLTrackerStore):
         tracker.stored_events = len(tracker.events)  # type: ignore[attr-defined]
         if _form_ended_in_latest_turn(tracker):
             self._mask_callback_events(tracker.sender_id)
-        self._sweep_if_due()
+        if self._sweep_due():
+            # In a worker thread: over a large store the sweep takes a second (docs/benchmarks.md),
+            # and nobody's reply should wait for it. The database drivers release the GIL.
+            self._sweeping = asyncio.get_running_loop().run_in_executor(None, self._sweep)
 
-    def _sweep_if_due(self) -> None:
+    def _sweep_due(self) -> bool:
         """A cheap clock check per save; the sweep itself at most every SWEEP_INTERVAL_S."""
         if time.monotonic() < self._next_sweep:
-            return
+            return False
         self._next_sweep = time.monotonic() + SWEEP_INTERVAL_S
+        return True
+
+    def _sweep(self) -> None:
         try:
             masked = self.sweep_abandoned()
         except Exception as error:  # noqa: BLE001  a failed sweep must not lose the conversation

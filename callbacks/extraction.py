@@ -105,6 +105,8 @@ NAME_CUES = [
         r"\bmein\s+name\s+(?:ist|lautet|wäre)\s*:?\s*",
         r"\b(?:der\s+|ihr\s+|sein\s+)?name\s+(?:meine[rs]|des|der)\s+\w+\s*(?:ist|lautet|:)\s*",
         r"\b(?:(?:mein|der|ihr|sein|vor-?\s*und\s+nach|voller)\s*)?name\s*(?:ist|lautet|:|=)\s*",
+        # the summary's correction: "Der Nachname ist falsch, richtig ist Jürgen Meyer"
+        r"\b(?:vor|nach|familien)?name\b[^.;]{0,30}?\b(?:richtig|korrekt)\s+(?:ist|wäre|lautet|heißt)\s*:?\s*",
         r"\bich\s+hei(?:ß|ss|s)e\s+",  # "heise": a frequent typo
         r"\b(?:für|an)\s+(?=(?:frau|herrn?)\s)",  # "Rückruf für Herrn Peter Schmitz"
         rf"\b(?:sie|er|{RELATIVES})\s+hei(?:ß|ss)t\s+",
@@ -270,6 +272,50 @@ def extract(text: str, expecting: str | None = None) -> Extracted:
         reason=reason,
         rest=_rest(clean, spans),
     )
+
+
+# "Bitte um Rückruf", "rufen Sie mich an", "dass mich jemand vom Amt anruft", "bitte anrufen",
+# with the typos people make ("Rükruf", "Rückfur", "zurück rufen"); and in writing, for people
+# who cannot phone: "antworten Sie mir per Fax", "können Sie ihr eine E-Mail schreiben".
+CALLBACK_WISH = re.compile(
+    r"r(?:ü|ue|u)c?k\s*-?\s*(?:ruf|fur|rfu)|zur(?:ü|ue|u)ck\s*(?:zu\s*)?ruf|"
+    r"\bruf\w*\s+(?:sie\s+|ihr\s+|du\s+)?mich\b[^.?!]{0,40}\b(?:an|zurück)\b|"
+    r"\bmich\b[^.?!]{0,40}\ban(?:zu)?ruf|\bbitte\s+(?:um\s+einen\s+)?anruf|\banrufen\s+(?:sie\s+)?mich\b|"
+    r"\bantworten\s+sie\s+(?:mir|ihr|ihm|uns)\b|"
+    r"\b(?:schreiben|mailen|faxen)\s+sie\s+(?:mir|ihr|ihm|uns)\b[^.?!]{0,30}?\b(?:per|e-?mail|mail|fax|zurück|nachricht)|"
+    r"\b(?:mir|ihr|ihm|uns)\s+(?:bitte\s+)?(?:eine?\s+)?(?:e-?mail|mail|fax)\w*\s+(?:schreiben|schicken|senden)|"
+    r"\bmelden\s+sie\s+sich\s+(?:bitte\s+)?(?:bei\s+)?(?:mir|uns|ihr|ihm)\b",
+    re.IGNORECASE,
+)
+# "Ja, gern": an answer to the assistant's own offer, not a new request.
+ANSWER_START = re.compile(r"^\s*(?:ja|jo|jep|gern|gerne|ok|okay|nein|nee)\b", re.IGNORECASE)
+
+
+# "Vergessen Sie es, ich will das doch nicht. Stopp.": the person stops the callback request.
+STOP_WISH = re.compile(
+    r"\b(?:abbrechen|abbruch|stopp?|vergessen\s+sie\s+(?:es|das)|vergiss\s+(?:es|das)|doch\s+nicht|"
+    r"hat\s+sich\s+erledigt|lassen\s+sie\s+(?:es|das|mal)|keinen\s+r(?:ü|ue)ckruf)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_to_stop(text: str) -> bool:
+    return bool(STOP_WISH.search(_normalise(text)))
+
+
+def asks_for_callback(text: str) -> bool:
+    """The message asks to be called back, or gives name and phone number unasked."""
+    clean = _normalise(text)
+    if not clean or clean.startswith("/") or ANSWER_START.match(clean):
+        return False
+    if asks_to_stop(clean):
+        return False
+    if CALLBACK_WISH.search(clean):
+        return True
+    if not any(char.isdigit() or char == "@" for char in clean):
+        return False  # no number, no address: the full parse is not needed
+    found = extract(clean)
+    return bool(found.name and (found.phone or found.email or found.fax))
 
 
 def _normalise(text: str) -> str:

@@ -10,6 +10,7 @@ from knowledge.facts import Fact
 from knowledge.sources import Source
 
 OVERVIEW = "overview"
+GAP = "gap"
 ASPECTS = frozenset(
     {
         "cost", "free", "who", "how", "where", "when", "duration", "documents", "phone", "online",
@@ -28,6 +29,10 @@ class Card:
     aspects: frozenset[str]
     see_also: tuple[str, ...]
     office: bool
+    gap: bool = False  # a question on the topic the sources do not answer: the honest gap reply
+    # Follow-ups on this card belong to that topic first: after Merkzeichen RF, "wo beantrage ich
+    # das?" means the reduced broadcast fee (at the Beitragsservice), not the Merkzeichen.
+    follow_up_topic: str | None = None
 
     @property
     def topic(self) -> str:
@@ -97,10 +102,14 @@ def parse_cards(raw: Mapping[str, Mapping], sources: Mapping[str, Source]) -> di
             key=key,
             title=item["title"],
             question=item["question"],
-            template=item["answer"],
+            template=item.get("answer", ""),
             sources=tuple(sources[name] for name in item.get("sources", ())),
             aspects=frozenset(item.get("aspects", ())),
             see_also=tuple(item.get("see_also", ())),
             office=bool(item.get("office")),
+            gap=bool(item.get("gap")),
+            follow_up_topic=item.get("follow_up_topic"),
         )
+        if not cards[key].gap and not cards[key].template:
+            raise ValueError(f"Card {key} has no answer")
     return cards

@@ -91,7 +91,9 @@ class Context:
     def changed_slots(self, before: Context) -> dict[str, Any]:
         """The slots whose value differs from `before`."""
         return {
-            slot: getattr(self, name) for name, slot in SLOTS.items() if getattr(self, name) != getattr(before, name)
+            slot: getattr(self, name)
+            for name, slot in SLOTS.items()
+            if getattr(self, name) != getattr(before, name)
         }
 
 

@@ -8,16 +8,26 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from knowledge import Knowledge, Office, OfficeMatch
+from knowledge import Knowledge, Office, OfficeMatch, extra_leave
 from knowledge.cards import Card
 from knowledge.catalogue import Topic
 from knowledge.conversation import Button, Context, Message, PlaceMention, Reply, Turn
-from knowledge.mentions import MERKZEICHEN_CODES, find_gdb, find_merkzeichen
+from knowledge.mentions import find_gdb, find_merkzeichen
 from knowledge.office_answers import OfficeQuestion, office_text, phone_text, phones, status_text
 from knowledge.places import Outcome, Resolution
 
 OFFICE_TOPICS = {question.value: question for question in OfficeQuestion}
-SMALLTALK = {"greet", "goodbye", "thank", "bot_challenge", "ask_capabilities", "affirm", "deny", "cancel", "skip"}
+SMALLTALK = {
+    "greet",
+    "goodbye",
+    "thank",
+    "bot_challenge",
+    "ask_capabilities",
+    "affirm",
+    "deny",
+    "cancel",
+    "skip",
+}
 # A card of the predicted topic below this response-selector confidence is not trusted to answer
 # the question: the honest gap instead (docs/benchmarks.md has the figures it was chosen on).
 MIN_CARD_CONFIDENCE = 0.0
@@ -27,6 +37,11 @@ CARD_PRIOR = 0.05
 # A topic below this confidence whose best card is out of scope with at least that: out of scope.
 OUT_OF_SCOPE_MAX_TOPIC, OUT_OF_SCOPE_MIN_CARD = 0.9, 0.2
 SECOND_QUESTION_MIN_CARD = 0.08
+SECOND_QUESTION_TOPIC_CARD = 0.3
+# How much the topic classifier's belief weighs against the card ranker's score (tests/blind.py).
+TOPIC_WEIGHT = 0.35
+# A question asked with the wish for a callback is answered first when its best card is this sure.
+CALLBACK_QUESTION_MIN_CARD = 0.3
 # A short "und was hab ich davon?" stays with the previous topic unless the topic is this sure.
 FOLLOW_UP_MAX_TOPIC = 0.95
 QUESTION_SPLIT = re.compile(
@@ -36,10 +51,18 @@ QUESTION_SPLIT = re.compile(
 # "wohne jetzt in Issum, danke": a short message with a place is about the place.
 SHORT_PLACE_MESSAGE = 6
 MAX_SUGGESTIONS = 3
-MAIN_TOPICS = ("apply/overview", "extend/overview", "lost_card/overview", "wertmarke/overview", "parking/overview")
+MAIN_TOPICS = (
+    "apply/overview",
+    "extend/overview",
+    "lost_card/overview",
+    "wertmarke/overview",
+    "parking/overview",
+)
 CALLBACK, CONSENT = "callback", "consent"
 PERSON_KEY = "0"
 WANTS_PERSON = "request_human"  # awaiting_place: a person was wanted before the place was known
+# The out-of-scope card for other states: wrong for a person who names a town in NRW.
+OTHER_STATES = "out_of_scope/other_states"
 SCOPE_SENTENCE = "Fragen zum Schwerbehindertenausweis"  # every out-of-scope reply says what it covers
 
 
@@ -52,7 +75,10 @@ def place_payload(key: str) -> str:
     return f'/inform_place{{"place":"{key}"}}'
 
 
-CODE_CARDS = {f"merkzeichen/{code.lower().replace('.', '')}" for code in MERKZEICHEN_CODES}
+# Merkzeichen cards about a procedure, not about one Merkzeichen's meaning.
+MERKZEICHEN_PROCEDURES = {
+    f"merkzeichen/{name}" for name in ("apply", "children", "illness", "h_pflegegrad", "g_vs_ag")
+}
 
 
 @dataclass(frozen=True)
@@ -65,9 +91,7 @@ class Responder:
             # A question instead of the answer to the privacy notice: answer it, then ask again.
             reply = self.respond(turn, context.but(offer=None), now)
             return replace(reply, followup=reply.followup or "action_offer_callback")
-        offered, context = context.offer, context.but(offer=None)
-        if turn.intent == "affirm" and offered == CALLBACK:
-            return Reply((), context, followup="action_offer_callback", kind="smalltalk")
+        context = context.but(offer=None)  # "ja" to an offer is a rule (data/rules/callback.yml)
         if turn.requested_card in self.kb.cards:
             return self._card(self.kb.cards[turn.requested_card], turn, context, now)
         if turn.digits == PERSON_KEY:  # the telephone's "press 0 for a person"
@@ -82,7 +106,17 @@ class Responder:
             return self._smalltalk(turn, context)
         if turn.intent == "request_human":
             return self._human(turn, context, now)
+        if turn.intent == "request_callback":
+            return self._callback_request(turn, context, now)
+        if turn.intent == "out_of_scope" and self._continues_last_answer(turn, context):
+            turn = replace(turn, intent=f"ask_{self.kb.cards[context.last_card or ''].topic}")
         if turn.intent == "out_of_scope":
+            if (
+                match is not None
+                and match.outcome is Outcome.FOUND
+                and self._best_out_of_scope(turn) == OTHER_STATES
+            ):
+                return self._place(turn, match, context, now)  # "Wo beantrage ich in Siegburg …?"
             return self._out_of_scope(turn, context)
         topic = self.kb.catalogue.topic_of_intent(turn.intent)
         if topic is None:
@@ -104,7 +138,9 @@ class Responder:
         if not candidates:
             last = self.kb.cards.get(context.last_card or "")
             if last is not None and self.kb.follow_ups.is_follow_up(turn.text):
-                return replace(turn, intent=f"ask_{last.topic}" if last.topic != "out_of_scope" else "out_of_scope")
+                return replace(
+                    turn, intent=f"ask_{last.topic}" if last.topic != "out_of_scope" else "out_of_scope"
+                )
             return turn
 
         def fit(item: tuple[str, float]) -> float:
@@ -130,7 +166,9 @@ class Responder:
         assert turn.place is not None
         if turn.place.only or turn.intent == "inform_place":
             return True
-        if turn.intent in {"nlu_fallback"} | SMALLTALK:
+        if turn.intent == "nlu_fallback":  # not rescued: the place is all that was understood
+            return True
+        if turn.intent in SMALLTALK:
             return bool(context.awaiting_place) or len(turn.text.split()) <= SHORT_PLACE_MESSAGE
         topic = self.kb.catalogue.topic_of_intent(turn.intent)
         if context.awaiting_place and (topic is None or topic.key in OFFICE_TOPICS):
@@ -145,7 +183,7 @@ class Responder:
             context = context.but(office_id=match.office.id, place=match.place.label(), awaiting_place=None)
             if waiting == WANTS_PERSON:
                 return self._human(turn, context, now)
-            if waiting in self.kb.cards and not self.kb.cards[waiting].topic in OFFICE_TOPICS:
+            if waiting in self.kb.cards and self.kb.cards[waiting].topic not in OFFICE_TOPICS:
                 question = OfficeQuestion.RESPONSIBLE
             else:
                 question = OFFICE_TOPICS.get((waiting or "").split("/")[0], self._office_question(turn))
@@ -188,13 +226,17 @@ class Responder:
 
     def _topic(self, topic: Topic, turn: Turn, context: Context, now: datetime) -> Reply:
         follow_up = self._follow_up(turn, context)
+        if isinstance(follow_up, Reply):
+            return follow_up
         if follow_up is not None:
-            return follow_up if isinstance(follow_up, Reply) else self._card(follow_up, turn, context, now)
-        if self._looks_out_of_scope(turn):
+            if follow_up.gap:
+                return self._gap(self.kb.catalogue.topics[follow_up.topic], context)
+            return self._card(follow_up, turn, context, now)
+        if self._looks_out_of_scope(turn) and not self._names_nrw_place(turn):
             return self._out_of_scope(turn, context)
         card = self._select(topic, turn)
-        if card is None:
-            return self._gap(topic, context)
+        if card is None or card.gap:
+            return self._gap(self.kb.catalogue.topics[card.topic] if card else topic, context)
         reply = self._card(card, turn, context, now)
         second = self._second_question(card, turn)
         if second is None:
@@ -209,14 +251,25 @@ class Responder:
         key, confidence = turn.cards[0]
         return key.startswith("out_of_scope/") and confidence >= OUT_OF_SCOPE_MIN_CARD
 
+    def _names_nrw_place(self, turn: Turn) -> bool:
+        match = self._match(turn.place)
+        return match is not None and match.outcome is Outcome.FOUND
+
     def _second_question(self, first: Card, turn: Turn) -> Card | None:
         """ "Was kostet die Wertmarke und gilt die auch im ICE?": the other question's card too."""
         if len([part for part in QUESTION_SPLIT.split(turn.text) if len(part.split()) >= 2]) < 2:
             return None
-        topics = {intent.removeprefix("ask_") for intent, _ in turn.intents[:2]}
+        topics = {intent.removeprefix("ask_") for intent, _ in turn.intents[:3]}
+        topics |= {key.split("/")[0] for key, score in turn.cards[:3] if score >= SECOND_QUESTION_TOPIC_CARD}
         for key, confidence in turn.cards:
             card = self.kb.cards.get(key)
-            if card is None or card.key == first.key or card.is_overview or card.topic not in topics:
+            if (
+                card is None
+                or card.key == first.key
+                or card.is_overview
+                or card.gap
+                or card.topic not in topics
+            ):
                 continue
             return card if confidence >= SECOND_QUESTION_MIN_CARD else None
         return None
@@ -226,13 +279,26 @@ class Responder:
         return card is None or card.is_overview
 
     def _select(self, topic: Topic, turn: Turn) -> Card | None:
-        """The best card of the predicted topic; a named Merkzeichen picks its own card."""
-        ranked = [(self.kb.cards[k], c) for k, c in turn.cards if k in self.kb.cards and self.kb.cards[k].topic == topic.key]
+        """The best card: the card ranker's score weighed by the classifier's belief in the card's
+        topic, so a clearly better card of the second likeliest topic wins over a weak one of the
+        first. A named Merkzeichen picks its own card."""
+        belief = {intent.removeprefix("ask_"): confidence for intent, confidence in turn.intents}
+        belief[topic.key] = max(belief.get(topic.key, 0.0), turn.confidence)
+        scored = [
+            (self.kb.cards[key], score * belief.get(self.kb.cards[key].topic, 0.0) ** TOPIC_WEIGHT)
+            for key, score in turn.cards
+            if key in self.kb.cards and self.kb.cards[key].topic in self.kb.catalogue.topics
+        ]
+        best = max(scored, key=lambda item: item[1], default=None)
+        if best is not None and best[0].topic != topic.key and best[1] > 0:
+            topic = self.kb.catalogue.topics[best[0].topic]
+        ranked = [(card, score) for card, score in scored if card.topic == topic.key]
+        ranked.sort(key=lambda item: -item[1])
         if topic.key == "merkzeichen":
             code = find_merkzeichen(turn.text)
             key = f"merkzeichen/{code.lower().replace('.', '')}" if code else ""
             # A named Merkzeichen wins over another Merkzeichen's card, not over "how to apply for one".
-            if key in self.kb.cards and (not ranked or ranked[0][0].key in CODE_CARDS | {topic.overview}):
+            if key in self.kb.cards and (not ranked or ranked[0][0].key not in MERKZEICHEN_PROCEDURES):
                 return self.kb.cards[key]
         if not ranked:
             return None if self.gaps else self.kb.cards.get(topic.overview)
@@ -247,18 +313,36 @@ class Responder:
         aspects = self.kb.follow_ups.aspects_of(turn.text)
         predicted = self.kb.catalogue.topic_of_intent(turn.intent)
         if not aspects:
-            if predicted is not None and (predicted.key == last.topic or turn.confidence >= FOLLOW_UP_MAX_TOPIC):
+            if predicted is not None and (
+                predicted.key == last.topic or turn.confidence >= FOLLOW_UP_MAX_TOPIC
+            ):
                 return None
-            same = [self.kb.cards[k] for k, _ in turn.cards if k in self.kb.cards and self.kb.cards[k].topic == last.topic]
+            same = [
+                self.kb.cards[k]
+                for k, _ in turn.cards
+                if k in self.kb.cards and self.kb.cards[k].topic == last.topic
+            ]
             return same[0] if same else None
-        nearby = self.kb.cards_of(last.topic) + [self.kb.cards[k] for k in last.see_also if k in self.kb.cards]
-        candidates = [card for card in dict.fromkeys(nearby) if card.aspects & set(aspects)]
+        sure_elsewhere = predicted is not None and predicted.key != last.topic and turn.confidence >= FOLLOW_UP_MAX_TOPIC
+        if sure_elsewhere and not self.kb.follow_ups.points_back(turn.text):
+            return None  # a new question on another topic ("Was kostet für sie die Wertmarke?")
+        first = self.kb.cards_of(last.follow_up_topic) if last.follow_up_topic else []
+        see_also = [self.kb.cards[k] for k in last.see_also if k in self.kb.cards]
+        nearby = first + self.kb.cards_of(last.topic) + see_also
+        candidates = [card for card in dict.fromkeys(nearby) if card.aspects & set(aspects) and not card.gap]
         if not candidates:
             if predicted is not None and predicted.key == last.topic:
                 return self._gap(self.kb.catalogue.topics[last.topic], context)
             return None
         ranked = {key: index for index, (key, _) in enumerate(turn.cards)}
-        candidates.sort(key=lambda card: (card.is_overview, ranked.get(card.key, 999), -len(card.aspects & set(aspects))))
+        candidates.sort(
+            key=lambda card: (
+                card.topic != last.follow_up_topic,
+                card.is_overview,
+                ranked.get(card.key, 999),
+                -len(card.aspects & set(aspects)),
+            )
+        )
         return candidates[0]
 
     def _card(self, card: Card, turn: Turn, context: Context, now: datetime) -> Reply:
@@ -269,24 +353,41 @@ class Responder:
         parts = [self._specific(card, turn) or rendered.text]
         match, context = self._office_of(turn, context)
         awaiting = None
-        if card.office:
+        # "Ich wohne in Hilden, was kostet die Wertmarke?": whoever names a place wants its office too.
+        names_place = match is not None and match.outcome is not Outcome.UNKNOWN
+        place_buttons: tuple[Button, ...] = ()
+        if card.office or names_place:
             office = self.kb.offices.get(context.office_id or "")
             if match is not None and match.outcome in (Outcome.OUTSIDE_NRW, Outcome.ABROAD):
-                parts.append(texts("card.office_elsewhere", place=match.resolution.matched or ""))
+                key = "card.office_abroad" if match.outcome is Outcome.ABROAD else "card.office_elsewhere"
+                parts.append(texts(key, place=match.resolution.matched or ""))
+            elif match is not None and match.outcome is Outcome.AMBIGUOUS:
+                places = match.resolution.places
+                parts.append(texts("office.ambiguous", name=min((p.name for p in places), key=len)))
+                place_buttons = tuple(Button(p.label(), place_payload(p.key)) for p in places)
+                awaiting = card.key
             elif office is not None:
                 parts.append(texts("card.office_line", office=office.name, phones=phones(office)))
             else:
                 parts.append(texts("card.office_hint"))
                 awaiting = card.key
         parts.append(rendered.source_line())
-        buttons = tuple(
-            Button(self.kb.cards[key].title, card_payload(key)) for key in card.see_also if key in self.kb.cards
+        buttons = (
+            place_buttons
+            or tuple(
+                Button(self.kb.cards[key].title, card_payload(key))
+                for key in card.see_also
+                if key in self.kb.cards
+            )[:MAX_SUGGESTIONS]
         )
         context = context.but(last_card=card.key, awaiting_place=awaiting, fallbacks=0)
-        return Reply((Message("\n".join(parts), buttons[:MAX_SUGGESTIONS]),), context, topic=card.topic)
+        return Reply((Message("\n".join(parts), buttons),), context, topic=card.topic)
 
     def _specific(self, card: Card, turn: Turn) -> str | None:
-        """A GdB named in a tax question narrows the general answer to that GdB's amount."""
+        """A GdB named in a tax question narrows the general answer to that GdB's amount; the
+        working week and the start date of a Zusatzurlaub question give its number of days."""
+        if card.topic == "extra_leave":
+            return self._extra_leave(card, turn)
         if card.topic != "tax_allowance" or card.aspects.isdisjoint({"amount"}):
             return None
         gdb = find_gdb(turn.text, self.kb.gdb_values())
@@ -296,11 +397,29 @@ class Responder:
         texts, facts = self.kb.texts, self.kb.facts
         parts = [texts("card.tax_by_gdb", gdb=gdb, amount=fact.text())]
         if gdb < int(facts["gdb_min_card"].value):
-            parts.append(texts("card.tax_certificate", certificate=facts["tax_allowance_certificate_gdb"].text()))
+            parts.append(
+                texts("card.tax_certificate", certificate=facts["tax_allowance_certificate_gdb"].text())
+            )
         else:
             parts.append(texts("card.tax_card"))
         parts.append(texts("card.tax_helpless_blind", amount=facts["tax_allowance_helpless_blind"].text()))
         return " ".join(parts)
+
+    def _extra_leave(self, card: Card, turn: Turn) -> str | None:
+        case = extra_leave.case_of(turn.text)
+        if case.days_per_week is None and case.start_month is None:
+            return None
+        week = case.days_per_week or int(self.kb.facts["extra_leave_days"].value)
+        texts, rendered = self.kb.texts, self.kb.render(card.key).text
+        if case.start_month is None:
+            return f"{texts('extra_leave.per_week', days=week)} {rendered}"
+        days = extra_leave.days_this_year(week, case.start_day, case.start_month)
+        months = extra_leave.full_months(case.start_day or 1, case.start_month)
+        month = extra_leave.MONTHS[case.start_month - 1].capitalize()
+        lead = texts(
+            "extra_leave.part_of_year", day=case.start_day, month=month, months=months, week=week, days=days
+        )
+        return f"{lead} {rendered}"
 
     def _office_topic(self, card: Card, turn: Turn, context: Context, now: datetime) -> Reply:
         """Who is responsible, how to reach them, when they are open: the person's office, and the
@@ -317,9 +436,13 @@ class Responder:
         if office is None or place is None:
             if specific is None:
                 message = Message(self.kb.texts("office.ask_place"))
-                return Reply((message,), context.but(awaiting_place=card.key, last_card=card.key), topic=card.topic)
+                return Reply(
+                    (message,), context.but(awaiting_place=card.key, last_card=card.key), topic=card.topic
+                )
             text = f"{specific.text}\n{self.kb.texts('card.office_hint')}\n{specific.source_line()}"
-            return Reply((Message(text),), context.but(awaiting_place=card.key, last_card=card.key), topic=card.topic)
+            return Reply(
+                (Message(text),), context.but(awaiting_place=card.key, last_card=card.key), topic=card.topic
+            )
         text = office_text(self.kb.texts, office, place, question, now)
         if specific is not None:
             text = f"{specific.text}\n{text}\n{specific.source_line()}"
@@ -356,7 +479,9 @@ class Responder:
             )
         elif turn.intent == "bot_challenge":
             buttons = (Button(texts("buttons.human"), "/request_human"),)
-        return Reply((Message(texts(f"smalltalk.{key}"), buttons),), context.but(fallbacks=0), kind="smalltalk")
+        return Reply(
+            (Message(texts(f"smalltalk.{key}"), buttons),), context.but(fallbacks=0), kind="smalltalk"
+        )
 
     def _human(self, turn: Turn, context: Context, now: datetime) -> Reply:
         texts = self.kb.texts
@@ -373,7 +498,21 @@ class Responder:
             lines.append(status_text(texts, office, now))
         lines += [texts("human.ready_for_the_call"), texts("human.callback_hint")]
         hours = Button(texts("buttons.opening_hours"), "/ask_opening_hours")
-        return Reply((Message("\n".join(lines), (callback, hours)),), context.but(offer=CALLBACK), topic="request_human")
+        return Reply(
+            (Message("\n".join(lines), (callback, hours)),),
+            context.but(offer=CALLBACK),
+            topic="request_human",
+        )
+
+    def _callback_request(self, turn: Turn, context: Context, now: datetime) -> Reply:
+        """Before the privacy notice (a rule runs it next): the answer to a question in the request
+        ("Kann mich das Amt in Köln zurückrufen?"), and the office of a place it names."""
+        _, context = self._office_of(turn, context)
+        card = next((self.kb.cards[k] for k, score in turn.cards if k in self.kb.cards and score >= CALLBACK_QUESTION_MIN_CARD), None)
+        if not turn.text.rstrip().endswith("?") or card is None or card.gap or card.topic not in self.kb.catalogue.topics:
+            return Reply((), context, topic="request_callback")
+        reply = self._card(card, replace(turn, place=None), context, now)
+        return replace(reply, topic="request_callback")
 
     def _connect(self, office: Office, context: Context, now: datetime) -> Reply:
         """On the telephone: connect the caller (bot/channels/voice.py dials), unless the office is
@@ -385,10 +524,21 @@ class Responder:
         transfer = {"transfer": {"office": office.id, "number": office.main_phone}}
         return Reply((Message("", custom=transfer),), context, topic="request_human")
 
+    def _continues_last_answer(self, turn: Turn, context: Context) -> bool:
+        """ "wo beantrag ich das?" after Merkzeichen RF: a follow-up that the classifier took for
+        out of scope while the card ranker finds no out-of-scope card first."""
+        last = self.kb.cards.get(context.last_card or "")
+        if last is None or last.topic not in self.kb.catalogue.topics or not self.kb.follow_ups.is_follow_up(turn.text):
+            return False
+        return bool(turn.cards) and not turn.cards[0][0].startswith("out_of_scope/")
+
+    def _best_out_of_scope(self, turn: Turn) -> str | None:
+        return next((k for k, _ in turn.cards if k.startswith("out_of_scope/") and k in self.kb.cards), None)
+
     def _out_of_scope(self, turn: Turn, context: Context) -> Reply:
         """Never card facts, never the card office, even when a town is named."""
-        card = next((self.kb.cards[k] for k, _ in turn.cards if k.startswith("out_of_scope/") and k in self.kb.cards), None)
-        text = self.kb.render(card.key).text if card else self.kb.texts("out_of_scope.generic")
+        key = self._best_out_of_scope(turn)
+        text = self.kb.render(key).text if key else self.kb.texts("out_of_scope.generic")
         if SCOPE_SENTENCE not in text:
             text = f"{text} {self.kb.texts('out_of_scope.scope')}"
         return Reply((Message(text),), context.but(fallbacks=0), kind="out_of_scope")

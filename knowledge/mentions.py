@@ -65,6 +65,8 @@ class FollowUps:
     anaphora: re.Pattern[str]
     max_words: int
     aspects: Mapping[str, re.Pattern[str]]
+    pointer: re.Pattern[str]
+    pointer_max_words: int
 
     @classmethod
     def parse(cls, raw: Mapping) -> FollowUps:
@@ -72,7 +74,15 @@ class FollowUps:
             anaphora=re.compile(raw["anaphora"]),
             max_words=int(raw["max_words"]),
             aspects={name: re.compile(pattern) for name, pattern in raw["aspects"].items()},
+            pointer=re.compile(raw["pointer"]),
+            pointer_max_words=int(raw["pointer_max_words"]),
         )
+
+    def points_back(self, text: str) -> bool:
+        """ "und ab wann gilt das dann?": so short and so clearly about the previous answer that
+        it stays with it, however sure the classifier is of another topic."""
+        lowered = text.lower()
+        return len(lowered.split()) <= self.pointer_max_words and bool(self.pointer.search(lowered))
 
     def is_follow_up(self, text: str) -> bool:
         lowered = text.lower()

@@ -75,7 +75,9 @@ def data_age_text(texts: Texts, office: Office) -> str:
 def office_text(texts: Texts, office: Office, place: Place, question: OfficeQuestion, now: datetime) -> str:
     """The answer for a known place."""
     if question is OfficeQuestion.HOURS:
-        body = f"{office.name}, {office.address}.\n{hours_text(texts, office, now)}\nTelefon: {phones(office)}."
+        body = (
+            f"{office.name}, {office.address}.\n{hours_text(texts, office, now)}\nTelefon: {phones(office)}."
+        )
     elif question is OfficeQuestion.CONTACT:
         body = contact_text(texts, office)
         if office.opening_hours is not None:

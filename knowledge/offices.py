@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+
 from knowledge.opening_hours import OpeningHours
 from knowledge.sources import Source
 

@@ -13,6 +13,9 @@ from knowledge.places import Elsewhere, Place, PlaceIndex, PlaceKind, name_varia
 FUZZY_THRESHOLD = 85.0
 # Towns outside NRW this big are also found with a typo ("Osnabrük").
 FUZZY_ELSEWHERE_POPULATION = 50_000
+# A name elsewhere that is one of these everyday words needs context ("Meine", "Hof", "Linden");
+# rarer ones are taken as they are ("Prüm", "Holzminden"), names of NRW places always.
+FREQUENT_WORDS = 20_000
 
 
 def _yaml(path: Path) -> dict:
@@ -57,11 +60,12 @@ def build_place_index(data_dir: Path) -> PlaceIndex:
             places.append((alias, by_ags[by_name[name]["ags"]]))
     for alias, kreis_key in extra["aliases"]["kreis"].items():
         places.append((alias, kreis_places[kreis_key]))
-    common = {
+    ranked = [
         normalize(word)
         for word in (data_dir / "common_words.txt").read_text(encoding="utf-8").split("\n")
         if word and not word.startswith("#")
-    }
+    ]
+    common = set(ranked)
     word_like = set(extra["word_like"])
     for item in _yaml(data_dir / "districts.yml")["districts"]:
         municipality = by_ags[item["ags"]]
@@ -91,6 +95,7 @@ def build_place_index(data_dir: Path) -> PlaceIndex:
         context_words=extra["context_words"],
         common_words=common,
         filler_words=extra["filler_words"],
+        frequent_words=ranked[:FREQUENT_WORDS],
         fuzzy_threshold=FUZZY_THRESHOLD,
     )
 
@@ -109,7 +114,11 @@ def _elsewhere(data_dir: Path, extra: dict) -> tuple[list[tuple[str, Elsewhere]]
         if population >= FUZZY_ELSEWHERE_POPULATION:
             big_towns.append(row["name"])
     named = [(name, Elsewhere(name, state)) for name, state in extra["states"].items()]
-    named += [(name, Elsewhere(name, country, abroad=True)) for country, names in extra["abroad"].items() for name in names]
+    named += [
+        (name, Elsewhere(name, country, abroad=True))
+        for country, names in extra["abroad"].items()
+        for name in names
+    ]
     elsewhere += named
     populations.update({name: FUZZY_ELSEWHERE_POPULATION for name, _ in named})
     return elsewhere, big_towns, populations

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from rapidfuzz import fuzz, process
@@ -18,6 +18,7 @@ MAX_SPAN_TOKENS = 5
 FUZZY_ELSEWHERE_THRESHOLD = 92.0
 PLACE_PREPOSITIONS = ("in", "aus", "nach", "bei")
 NEAR_WORDS = ("bei", "nahe", "naehe", "neben", "nähe")
+REGION_WORDS = ("im", "am", "an")
 KNOWN_TOWN_POPULATION = 10_000
 POSTCODE = re.compile(r"(?<![\d.,])(\d{5})(?![\d.,]?\d)")
 QUALIFIER = re.compile(r"\s*(\([^)]*\)|/\s*\w+)\s*$")  # "Halle (Westf.)", "Fröndenberg/Ruhr"
@@ -152,6 +153,7 @@ class PlaceIndex:
         common_words: Iterable[str],
         filler_words: Iterable[str],
         fuzzy_threshold: float,
+        frequent_words: Iterable[str] = (),
     ) -> None:
         self._by_name: dict[str, list[Place]] = {}
         self._by_key: dict[str, Place] = {}
@@ -183,7 +185,8 @@ class PlaceIndex:
         sizes: dict[str, int] = {}
         for name, size in populations.items():
             sizes[normalize(name)] = max(size, sizes.get(normalize(name), 0))
-        wordy = {name for name in self._elsewhere if name in common or len(name) < 4}
+        frequent = set(frequent_words)
+        wordy = {name for name in self._elsewhere if name in frequent or len(name) < 4}
         self._whole_only = {name for name in wordy if sizes.get(name, 0) < KNOWN_TOWN_POPULATION}
         self._word_like |= wordy - self._whole_only  # "Hof": a town of 45,000, and a yard
         # Districts are matched exactly only: many are short village names close to ordinary words.
@@ -251,11 +254,23 @@ class PlaceIndex:
         if not found:
             return None
         best = found[-1]
-        if len(found) > 1 and best[1] > 0 and tokens[best[1] - 1].text in NEAR_WORDS:
-            best = found[-2]
+        if len(found) > 1 and best[1] > 0:
+            before = tokens[best[1] - 1].text
+            # "Wenden im Sauerland": the region right after a town only says where the town is.
+            right_after = before in REGION_WORDS and found[-2][2] == best[1] - 1
+            if before in NEAR_WORDS or right_after:
+                best = found[-2]
         name, first, last = best
         span = (tokens[first].start, tokens[last - 1].end)
-        return self._resolution(name, "exact", span)
+        resolution = self._resolution(name, "exact", span)
+        if resolution.outcome is Outcome.AMBIGUOUS:  # "Dortmund-Wickede": the town named with it
+            named = {other for other, *_ in found if other != name}
+            within = tuple(
+                p for p in resolution.places if p.municipality and normalize(p.municipality) in named
+            )
+            if len(within) == 1:
+                return replace(resolution, outcome=Outcome.FOUND, places=within)
+        return resolution
 
     def _counts(self, span: str, tokens: list[Token], position: int, size: int) -> bool:
         if span not in self._by_name and span not in self._elsewhere:
@@ -285,13 +300,20 @@ class PlaceIndex:
                 span = " ".join(token.text for token in window)
                 if span in self._by_name or span in self._elsewhere:
                     continue
-                if all(len(token.text) >= 4 and token.text not in self._common for token in window):
+                long_enough = all(len(token.text) >= 4 for token in window)
+                # "Bergisch Gladbch": one rare word is enough for a span of several words
+                if long_enough and any(token.text not in self._common for token in window):
                     candidates[span] = (window[0].start, window[-1].end)
         best: tuple[float, str, tuple[int, int]] | None = None
-        pools = ((self._fuzzy_names, self.fuzzy_threshold), (self._fuzzy_elsewhere, FUZZY_ELSEWHERE_THRESHOLD))
+        pools = (
+            (self._fuzzy_names, self.fuzzy_threshold),
+            (self._fuzzy_elsewhere, FUZZY_ELSEWHERE_THRESHOLD),
+        )
         for span, offsets in candidates.items():
             for names, cutoff in pools:
-                match = process.extractOne(span, names, scorer=fuzz.ratio, score_cutoff=cutoff)
+                matches = process.extract(span, names, scorer=fuzz.ratio, score_cutoff=cutoff, limit=3)
+                # People misspell the middle of a name, not its first letter ("gebüren" is no Büren).
+                match = next((m for m in matches if m[0][0] == span[0]), None)
                 if match and (best is None or match[1] > best[0]):
                     best = (match[1], match[0], offsets)
         if best is None:

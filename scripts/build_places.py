@@ -48,8 +48,8 @@ def main(shared: Path) -> None:
     )
     common = common_german_words(COMMON_WORDS)
     (OUT / "common_words.txt").write_text(
-        "# The most frequent German word forms (spacy-lookups-data, MIT licence), lower case.\n"
-        '# The town resolver never fuzzy-matches these ("halten" is not Haltern).\n'
+        "# The most frequent German word forms (spacy-lookups-data, MIT licence), lower case, most\n"
+        '# frequent first. The town resolver never fuzzy-matches these ("halten" is not Haltern).\n'
         + "\n".join(common)
         + "\n",
         encoding="utf-8",
@@ -72,7 +72,11 @@ def write_elsewhere(shared: Path) -> None:
         rows = [r for r in csv.DictReader(handle) if r["satzart"] == "60" and r["land"] in STATES]
     towns = sorted(
         {
-            (r["gemeindename"].split(",")[0].strip(), STATES[r["land"]], int(r["bevoelkerung"].replace(" ", "") or 0))
+            (
+                r["gemeindename"].split(",")[0].strip(),
+                STATES[r["land"]],
+                int(r["bevoelkerung"].replace(" ", "") or 0),
+            )
             for r in rows
         }
     )
@@ -83,7 +87,11 @@ def write_elsewhere(shared: Path) -> None:
     )
     with open(shared / "de_plz_ort.csv", encoding="utf-8") as handle:
         codes = sorted(
-            {(r["plz"], r["bundesland"]) for r in csv.DictReader(handle) if r["bundesland"] != "Nordrhein-Westfalen"}
+            {
+                (r["plz"], r["bundesland"])
+                for r in csv.DictReader(handle)
+                if r["bundesland"] != "Nordrhein-Westfalen"
+            }
         )
     write(OUT / "elsewhere_postcodes.csv", ["plz", "state"], [{"plz": p, "state": s} for p, s in codes])
     print(f"{len(towns)} municipalities and {len(codes)} postcode rows outside NRW")
@@ -101,7 +109,7 @@ def common_german_words(count: int) -> list[str]:
             words.setdefault(word.lower(), None)
         if len(words) >= count:
             break
-    return sorted(words)
+    return list(words)  # most frequent first
 
 
 def write(path: Path, fields: list[str], rows: list[dict]) -> None:

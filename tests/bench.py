@@ -1,9 +1,9 @@
 """Benchmarks (not a test gate): `make bench` prints the figures kept in docs/benchmarks.md.
 
-- NLU cross-validation intent F1 (3 folds over data/nlu)
-- dev set answer accuracy and REST reply latency p50/p95 against the real servers
+- the frozen blind sets over REST against the real servers (tests/blind.py), newest version first
+- dev set answer accuracy and sequential REST reply latency p50/p95
 - town resolver accuracy per kind of query and lookup latency
-- optionally (--train) the time of a full training
+- optionally (--cv) NLU cross-validation intent F1, (--train) the time of a full training
 """
 
 from __future__ import annotations
@@ -86,10 +86,16 @@ def resolver() -> list[str]:
     return rows
 
 
+def blind_versions() -> list[str]:
+    """v2, v1, …: the newest first (tests/data/blind/README.md)."""
+    found = {path.stem.split("_")[1] for path in (ROOT / "tests" / "data" / "blind").glob("*_v*.yml")}
+    return sorted(found, key=lambda version: -int(version[1:]))
+
+
 def training_time() -> str:
     started = time.perf_counter()
     subprocess.run(
-        [RASA, "train", "--config", "bot/config.yml", "--domain", "bot/domain.yml", "--data", "data",
+        [RASA, "train", "--config", "bot/config.yml", "--domain", "bot/domain", "--data", "data",
          "--out", tempfile.mkdtemp(), "--force"],
         cwd=ROOT, check=True, capture_output=True,
     )  # fmt: skip
@@ -100,12 +106,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--train", action="store_true", help="also time a full training")
     parser.add_argument("--folds", type=int, default=3)
-    parser.add_argument("--skip-cv", action="store_true")
+    parser.add_argument("--cv", action="store_true", help="also NLU cross-validation (slow)")
+    parser.add_argument(
+        "--blind", nargs="*", default=None, help="blind set versions, default: all, newest first"
+    )
     args = parser.parse_args()
+    for version in args.blind if args.blind is not None else blind_versions():
+        print(f"blind sets {version} ...", file=sys.stderr, flush=True)
+        subprocess.run([sys.executable, "-m", "tests.blind", "--set", version], cwd=ROOT, check=True)
     rows = ["| figure | value |", "|---|---|"]
     rows += resolver()
     rows += dev_set_and_latency()
-    if not args.skip_cv:
+    if args.cv:
         rows.append(cross_validation(args.folds))
     if args.train:
         rows.append(training_time())

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import requests
 import yaml
 
 import knowledge
@@ -77,7 +78,10 @@ def reply_text(messages: list[dict]) -> str:
 
 def timed_send(assistant: Assistant, tally: Tally, sender: str, text: str) -> list[dict]:
     started = time.perf_counter()
-    messages = assistant.send(sender, text)
+    try:
+        messages = assistant.send(sender, text)
+    except requests.HTTPError as error:  # e.g. 429: a conversation going round in circles
+        return [{"text": f"HTTP {error.response.status_code}"}]
     tally.latencies.append((time.perf_counter() - started) * 1000)
     return messages
 
@@ -112,7 +116,11 @@ def run_answers(assistant: Assistant, version: str) -> tuple[Tally, dict[str, in
                     extra["out_of_scope_turns"] += 1
                     extra["out_of_scope_card_facts"] += bool(wrong)
             labels = {"expect": expect, "style": conversation.get("style", "?"), "part": path.stem[-1]}
-            failure = {"id": conversation["id"], "turns": [t["user"] for t in conversation["turns"]], "problems": problems}
+            failure = {
+                "id": conversation["id"],
+                "turns": [t["user"] for t in conversation["turns"]],
+                "problems": problems,
+            }
             tally.add(not problems, labels, failure)
     return tally, extra
 
@@ -121,7 +129,9 @@ def run_answers(assistant: Assistant, version: str) -> tuple[Tally, dict[str, in
 
 
 def office_digits() -> set[str]:
-    return {re.sub(r"\D", "", phone) for office in knowledge.load().offices.values() for phone in office.phones}
+    return {
+        re.sub(r"\D", "", phone) for office in knowledge.load().offices.values() for phone in office.phones
+    }
 
 
 def check_place(case: dict, messages: list[dict], nrw_phones: set[str]) -> str | None:
@@ -152,7 +162,9 @@ def run_places(assistant: Assistant, version: str) -> Tally:
     tally, nrw_phones = Tally(), office_digits()
     cases = yaml.safe_load((BLIND / f"places_{version}.yml").read_text(encoding="utf-8"))["cases"]
     for case in cases:
-        modes = {"both": ("answer", "alone"), "answer": ("answer",), "alone": ("alone",)}[case.get("mode", "both")]
+        modes = {"both": ("answer", "alone"), "answer": ("answer",), "alone": ("alone",)}[
+            case.get("mode", "both")
+        ]
         for mode in modes:
             sender = f"blind-place-{version}-{case['id']}-{mode}"
             if mode == "answer":
@@ -160,7 +172,13 @@ def run_places(assistant: Assistant, version: str) -> Tally:
             messages = timed_send(assistant, tally, sender, case["text"])
             problem = check_place(case, messages, nrw_phones)
             labels = {"kind": case["kind"], "mode": mode, "expect": case["expect"]}
-            failure = {"id": case["id"], "text": case["text"], "mode": mode, "problem": problem, "reply": reply_text(messages)}
+            failure = {
+                "id": case["id"],
+                "text": case["text"],
+                "mode": mode,
+                "problem": problem,
+                "reply": reply_text(messages),
+            }
             tally.add(problem is None, labels, failure)
     return tally
 
@@ -179,7 +197,7 @@ ASKS = (  # what the assistant asks for, by its own texts (knowledge/data/texts.
     ("town", re.compile(r"Stadt oder Gemeinde|Wohnort|Postleitzahl|Ort genauer")),
     ("preferred_time", re.compile(r"Wann passt")),
 )
-MAX_TURNS = 24
+MAX_TURNS = 16
 
 
 def asked(text: str) -> str | None:
@@ -205,7 +223,9 @@ def answer_for(step: str, person: dict, used: Counter) -> str:
 def run_callbacks(assistant: Assistant, version: str) -> Tally:
     tally = Tally()
     store = CallbackStore(f"sqlite:///{assistant.callbacks_db}")
-    conversations = yaml.safe_load((BLIND / f"callbacks_{version}.yml").read_text(encoding="utf-8"))["conversations"]
+    conversations = yaml.safe_load((BLIND / f"callbacks_{version}.yml").read_text(encoding="utf-8"))[
+        "conversations"
+    ]
     for conversation in conversations:
         sender = f"blind-callback-{version}-{conversation['id']}"
         before = {request.reference for request in store.list()}
@@ -271,6 +291,10 @@ def percentile(values: Iterable[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))] if ordered else 0.0
 
 
+def share_row(label: str, count: int, total: int) -> str:
+    return f"| {label} | {count}/{total} | {count / total:.1%} |"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("sets", nargs="*", default=["answers", "places", "callbacks"])
@@ -284,10 +308,10 @@ def main() -> int:
             if name == "answers":
                 tally, extra = run_answers(assistant, args.set)
                 rows += tally.rows(f"answers {args.set}")
-                turns = max(1, extra["in_scope_turns"])
-                rows.append(f"| answers {args.set}: in-scope fallback rate | {extra['in_scope_fallbacks']}/{turns} | {extra['in_scope_fallbacks'] / turns:.1%} |")
-                oos = max(1, extra["out_of_scope_turns"])
-                rows.append(f"| answers {args.set}: out-of-scope turns with a card fact | {extra['out_of_scope_card_facts']}/{oos} | {extra['out_of_scope_card_facts'] / oos:.1%} |")
+                turns, fallbacks = max(1, extra["in_scope_turns"]), extra["in_scope_fallbacks"]
+                rows.append(share_row(f"answers {args.set}: in-scope fallback rate", fallbacks, turns))
+                oos, facts = max(1, extra["out_of_scope_turns"]), extra["out_of_scope_card_facts"]
+                rows.append(share_row(f"answers {args.set}: out-of-scope turns with a card fact", facts, oos))
             elif name == "places":
                 tally = run_places(assistant, args.set)
                 rows += tally.rows(f"places {args.set}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.events import SlotSet
 
 from actions.answer import ActionAnswer, ActionDefaultFallback, selected_cards, turn_of
 from knowledge.conversation import SLOTS
@@ -15,7 +15,13 @@ from tests.conftest import button_payloads, texts
 
 def nlu(text: str, intent: str, cards: list[str] = (), entities: list[dict[str, Any]] | None = None) -> dict:
     """A parse result as Rasa 3.6 sends it to the action server."""
-    ranking = [{"intent_response_key": f"ask_{key}" if not key.startswith("out_of_scope") else key, "confidence": 0.9 - 0.1 * i} for i, key in enumerate(cards)]
+    ranking = [
+        {
+            "intent_response_key": f"ask_{key}" if not key.startswith("out_of_scope") else key,
+            "confidence": 0.9 - 0.1 * i,
+        }
+        for i, key in enumerate(cards)
+    ]
     return {
         "text": text,
         "intent": {"name": intent, "confidence": 0.9},
@@ -31,7 +37,11 @@ def tracker_with(message: dict, slots: dict[str, Any] | None = None, channel: st
 
 
 def place_entity(value: str, **info: Any) -> dict:
-    return {"entity": "place", "value": value, "additional_info": {"outcome": "found", "keys": [value], **info}}
+    return {
+        "entity": "place",
+        "value": value,
+        "additional_info": {"outcome": "found", "keys": [value], **info},
+    }
 
 
 def test_the_response_selector_ranking_becomes_card_keys() -> None:
@@ -44,7 +54,9 @@ def test_a_place_entity_and_a_button_become_a_place_mention() -> None:
     turn = turn_of(tracker_with(nlu("Issum", "inform_place", entities=[entity])))
     assert turn.place is not None and turn.place.keys == ("m:05154032",) and turn.place.only
     button = {"entity": "place", "value": "m:05154032"}  # /inform_place{"place": "m:05154032"}
-    assert turn_of(tracker_with(nlu("/inform_place", "inform_place", entities=[button]))).place.keys == ("m:05154032",)
+    assert turn_of(tracker_with(nlu("/inform_place", "inform_place", entities=[button]))).place.keys == (
+        "m:05154032",
+    )
 
 
 def test_the_answer_is_sent_with_its_buttons_and_remembered(dispatcher, domain) -> None:
@@ -57,25 +69,26 @@ def test_the_answer_is_sent_with_its_buttons_and_remembered(dispatcher, domain) 
 
 def test_a_place_answer_remembers_the_office(dispatcher, domain) -> None:
     entity = place_entity("m:05154032", only=True)
-    events = ActionAnswer().run(dispatcher, tracker_with(nlu("Issum", "inform_place", entities=[entity])), domain)
+    events = ActionAnswer().run(
+        dispatcher, tracker_with(nlu("Issum", "inform_place", entities=[entity])), domain
+    )
     assert "Kreis Kleve" in texts(dispatcher)
     assert SlotSet(SLOTS["office_id"], "kreis-kleve") in events
-
-
-def test_yes_to_a_callback_offer_runs_the_privacy_notice_next(dispatcher, domain) -> None:
-    events = ActionAnswer().run(dispatcher, tracker_with(nlu("ja", "affirm"), {SLOTS["offer"]: "callback"}), domain)
-    assert FollowupAction("action_offer_callback") in events
 
 
 def test_the_fallback_counts_and_a_later_answer_resets_it(dispatcher, domain) -> None:
     events = ActionAnswer().run(dispatcher, tracker_with(nlu("blubb", "nlu_fallback")), domain)
     assert SlotSet(SLOTS["fallbacks"], 1) in events
     events = ActionAnswer().run(
-        dispatcher, tracker_with(nlu("was kostet die wertmarke", "ask_wertmarke"), {SLOTS["fallbacks"]: 1.0}), domain
+        dispatcher,
+        tracker_with(nlu("was kostet die wertmarke", "ask_wertmarke"), {SLOTS["fallbacks"]: 1.0}),
+        domain,
     )
     assert SlotSet(SLOTS["fallbacks"], 0) in events
 
 
 def test_the_default_fallback_answers_and_counts(dispatcher, domain) -> None:
-    events = ActionDefaultFallback().run(dispatcher, tracker_with(nlu("/callback_change", "callback_change")), domain)
+    events = ActionDefaultFallback().run(
+        dispatcher, tracker_with(nlu("/callback_change", "callback_change")), domain
+    )
     assert texts(dispatcher) and SlotSet(SLOTS["fallbacks"], 1) in events

@@ -6,7 +6,6 @@ import asyncio
 import re
 import unicodedata
 
-import pytest
 from cachetools import LRUCache
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -51,12 +50,28 @@ GUARD_WITHOUT_RATE_LIMIT = MessageGuard(Limits(max_length=1000, burst=0))
 def form_step(step: str, text: str, domain: dict, intent: str = "inform") -> tuple[dict, list]:
     """The callback form's validation action on `text` while it waits for `step`: the slots it
     sets and the messages it sends."""
-    message = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": [], "intent_ranking": []}
+    message = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.9},
+        "entities": [],
+        "intent_ranking": [],
+    }
     events = [{"event": "user", "text": text, "parse_data": message}]
-    tracker = Tracker("bad-input", {"requested_slot": step}, message, events, False, None, {"name": "callback_form"}, "action_listen")
+    tracker = Tracker(
+        "bad-input",
+        {"requested_slot": step},
+        message,
+        events,
+        False,
+        None,
+        {"name": "callback_form"},
+        "action_listen",
+    )
     dispatcher = CollectingDispatcher()
     result = asyncio.run(ValidateCallbackForm().run(dispatcher, tracker, domain))
-    return {event["name"]: event["value"] for event in result if event.get("event") == "slot"}, dispatcher.messages
+    return {
+        event["name"]: event["value"] for event in result if event.get("event") == "slot"
+    }, dispatcher.messages
 
 
 def assert_told(messages: list) -> None:

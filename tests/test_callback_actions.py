@@ -46,12 +46,16 @@ def user(text: str, intent: str = "inform", entities: list | None = None, **extr
     return {"event": "user", "text": text, "parse_data": parse, **extra}
 
 
-def form_tracker(step: str | None, *messages: dict, slots: dict | None = None, channel: str = "rest") -> Tracker:
+def form_tracker(
+    step: str | None, *messages: dict, slots: dict | None = None, channel: str = "rest"
+) -> Tracker:
     """The form waiting for `step`; the last of `messages` is the one to read."""
     events = [{**m, "input_channel": channel} for m in messages]
     latest = events[-1]["parse_data"]
     slots = {"requested_slot": step, **(slots or {})}
-    return Tracker("form-test", slots, latest, events, False, None, {"name": "callback_form"}, "action_listen")
+    return Tracker(
+        "form-test", slots, latest, events, False, None, {"name": "callback_form"}, "action_listen"
+    )
 
 
 def run_form(tracker: Tracker, domain: dict) -> tuple[dict, CollectingDispatcher]:
@@ -84,6 +88,19 @@ def test_a_one_message_request_fills_name_phone_and_reason_at_the_start(domain) 
     assert "Wertmarke" in slots["callback_reason"]
 
 
+def test_the_place_named_in_the_request_picks_the_office(domain) -> None:
+    entity = {
+        "entity": "place",
+        "value": "m:05170024",
+        "additional_info": {"outcome": "found", "keys": ["m:05170024"]},
+    }
+    request = user(
+        "Stefanie Wendt, bitte Rückruf unter 02841 334455, ich wohne in Moers", "request_callback", [entity]
+    )
+    slots, _ = run_form(form_tracker(None, request, user("ja", "affirm")), domain)
+    assert slots["callback_office"] == "kreis-wesel" and slots["callback_name"] == "Stefanie Wendt"
+
+
 def test_the_known_office_is_taken_and_can_be_changed_later(domain) -> None:
     slots, _ = run_form(form_tracker(None, user("ja", "affirm"), slots={"office_id": "koeln"}), domain)
     assert slots["callback_office"] == "koeln"
@@ -99,7 +116,11 @@ def test_a_bare_name_is_taken_and_a_question_at_the_name_step_is_answered(domain
 
 @pytest.mark.parametrize(
     ("text", "phone"),
-    [("Tel. 0211 445566", "+49211445566"), ("+49 (0)211 445566", "+49211445566"), ("Handy: 0176 12345678", "+4917612345678")],
+    [
+        ("Tel. 0211 445566", "+49211445566"),
+        ("+49 (0)211 445566", "+49211445566"),
+        ("Handy: 0176 12345678", "+4917612345678"),
+    ],
 )
 def test_a_number_with_words_around_it_is_taken(domain, text: str, phone: str) -> None:
     slots, _ = run_form(form_tracker("callback_contact_method", user(text)), domain)
@@ -107,7 +128,9 @@ def test_a_number_with_words_around_it_is_taken(domain, text: str, phone: str) -
 
 
 def test_the_rest_of_a_phone_message_fills_the_preferred_time(domain) -> None:
-    slots, _ = run_form(form_tracker("callback_contact_method", user("02331 123456, am liebsten Freitag früh")), domain)
+    slots, _ = run_form(
+        form_tracker("callback_contact_method", user("02331 123456, am liebsten Freitag früh")), domain
+    )
     assert slots["callback_phone"] == "+492331123456" and "Freitag" in slots["callback_preferred_time"]
 
 
@@ -123,18 +146,26 @@ def test_a_person_who_cannot_phone_gives_an_email(domain) -> None:
 
 
 def test_the_reason_step_takes_a_question_as_the_reason(domain) -> None:
-    slots, _ = run_form(form_tracker("callback_reason", user("Wann kommt mein Ausweis?", "ask_processing_time")), domain)
+    slots, _ = run_form(
+        form_tracker("callback_reason", user("Wann kommt mein Ausweis?", "ask_processing_time")), domain
+    )
     assert slots["callback_reason"] == "Wann kommt mein Ausweis?"
 
 
 def test_a_place_at_the_office_step_picks_the_office(domain) -> None:
-    entity = {"entity": "place", "value": "m:05154032", "additional_info": {"outcome": "found", "keys": ["m:05154032"]}}
+    entity = {
+        "entity": "place",
+        "value": "m:05154032",
+        "additional_info": {"outcome": "found", "keys": ["m:05154032"]},
+    }
     slots, _ = run_form(form_tracker("callback_office", user("Issum", "inform_place", [entity])), domain)
     assert slots["callback_office"] == "kreis-kleve"
 
 
 def test_the_summary_shows_every_field_and_a_correction_is_taken(dispatcher, domain) -> None:
-    AskCallbackConfirmed().run(dispatcher, form_tracker("callback_confirmed", user("x"), slots=FILLED), domain)
+    AskCallbackConfirmed().run(
+        dispatcher, form_tracker("callback_confirmed", user("x"), slots=FILLED), domain
+    )
     summary = texts(dispatcher)
     assert "Anna Müller" in summary and "+4922112345678" in summary and "Köln" in summary
     assert "/affirm" in button_payloads(dispatcher) and "/cancel" in button_payloads(dispatcher)
@@ -145,9 +176,30 @@ def test_the_summary_shows_every_field_and_a_correction_is_taken(dispatcher, dom
     assert slots["callback_confirmed"] is True
 
 
-def test_cancel_and_the_change_buttons_leave_the_form_to_their_rules(domain) -> None:
-    slots, _ = run_form(form_tracker("callback_reason", user("abbrechen", "cancel")), domain)
+def test_a_corrected_name_at_the_summary_is_taken_without_asking_what_to_change(domain) -> None:
+    correction = user("Der Nachname ist falsch, richtig ist Anna Meyer", "ask_change_address")
+    slots, dispatcher = run_form(form_tracker("callback_confirmed", correction, slots=FILLED), domain)
+    assert slots["callback_name"] == "Anna Meyer" and slots["callback_confirmed"] is None
+    assert "ändern" not in texts(dispatcher)
+
+
+@pytest.mark.parametrize(
+    ("step", "text"),
+    [
+        ("callback_reason", "abbrechen"),
+        ("callback_office", "Vergessen Sie es, ich will das doch nicht. Stopp."),
+        ("callback_reason", "Ach wissen Sie was, ich möchte das alles doch nicht mehr, abbrechen"),
+    ],
+)
+def test_cancel_and_the_change_buttons_leave_the_form_to_their_rules(domain, step: str, text: str) -> None:
+    slots, _ = run_form(form_tracker(step, user(text, "cancel")), domain)
     assert slots == {} or set(slots) == {"requested_slot"}
+
+
+def test_a_long_reason_the_nlu_takes_for_cancel_stays_the_reason(domain) -> None:
+    text = "Ich möchte meinen Antrag auf Merkzeichen G zurückziehen und wissen, wie das geht"
+    slots, _ = run_form(form_tracker("callback_reason", user(text, "cancel")), domain)
+    assert "zurückziehen" in slots["callback_reason"]
 
 
 def test_submission_is_stored_once_with_a_reference(dispatcher, domain, store) -> None:
@@ -156,7 +208,9 @@ def test_submission_is_stored_once_with_a_reference(dispatcher, domain, store) -
     assert "RR-" in texts(dispatcher) and SlotSet("callback_closed", "submitted") in events
     ActionSubmitCallback().run(CollectingDispatcher(), tracker, domain)  # a retried message
     [request] = store.list()
-    assert request.phone == "+4922112345678" and request.contact_method == "phone" and request.office == "koeln"
+    assert (
+        request.phone == "+4922112345678" and request.contact_method == "phone" and request.office == "koeln"
+    )
 
 
 def test_an_email_request_is_stored_without_a_phone(dispatcher, domain, store) -> None:
@@ -177,20 +231,26 @@ def test_a_broken_store_is_told_honestly(dispatcher, domain, monkeypatch) -> Non
 
 
 def test_cancel_clears_everything(dispatcher, domain) -> None:
-    events = ActionCancelCallback().run(dispatcher, form_tracker("callback_reason", user("abbrechen", "cancel"), slots=FILLED), domain)
+    events = ActionCancelCallback().run(
+        dispatcher, form_tracker("callback_reason", user("abbrechen", "cancel"), slots=FILLED), domain
+    )
     assert SlotSet("callback_name", None) in events and SlotSet("callback_closed", "cancelled") in events
 
 
 def test_a_change_button_forgets_that_field(dispatcher, domain) -> None:
     message = user('/callback_change{"callback_field":"callback_contact_method"}', "callback_change",
                    [{"entity": "callback_field", "value": "callback_contact_method"}])  # fmt: skip
-    events = ActionCallbackChange().run(dispatcher, form_tracker("callback_confirmed", message, slots=FILLED), domain)
+    events = ActionCallbackChange().run(
+        dispatcher, form_tracker("callback_confirmed", message, slots=FILLED), domain
+    )
     assert SlotSet("callback_phone", None) in events and SlotSet("callback_confirmed", None) in events
 
 
 def test_on_the_telephone_the_callers_number_is_offered_and_taken(dispatcher, domain) -> None:
     call = user("ja", "affirm", metadata={"caller": "+4922112345678"})
-    AskCallbackContact().run(dispatcher, form_tracker("callback_contact_method", call, channel="voice"), domain)
+    AskCallbackContact().run(
+        dispatcher, form_tracker("callback_contact_method", call, channel="voice"), domain
+    )
     assert "0221 12345678" in texts(dispatcher)
     slots, _ = run_form(form_tracker("callback_contact_method", call, channel="voice"), domain)
     assert slots["callback_phone"] == "+4922112345678"

@@ -32,8 +32,22 @@ def place(kb: Knowledge, text: str) -> PlaceMention:
     )
 
 
-def ask(responder: Responder, text: str, intent: str, cards: tuple[str, ...] = (), context: Context | None = None, **extra) -> Reply:
-    turn = Turn(text=text, intent=intent, confidence=0.9, intents=((intent, 0.9),), cards=tuple((c, 0.8) for c in cards), **extra)
+def ask(
+    responder: Responder,
+    text: str,
+    intent: str,
+    cards: tuple[str, ...] = (),
+    context: Context | None = None,
+    **extra,
+) -> Reply:
+    turn = Turn(
+        text=text,
+        intent=intent,
+        confidence=0.9,
+        intents=((intent, 0.9),),
+        cards=tuple((c, 0.8) for c in cards),
+        **extra,
+    )
     return responder.respond(turn, context or Context(), MONDAY_MORNING)
 
 
@@ -49,7 +63,9 @@ def test_a_card_answers_with_its_facts_and_every_source_with_its_date(responder:
     assert reply.context.last_card == "wertmarke/price"
 
 
-def test_an_office_card_without_a_place_asks_for_it_and_the_place_answers(kb: Knowledge, responder: Responder) -> None:
+def test_an_office_card_without_a_place_asks_for_it_and_the_place_answers(
+    kb: Knowledge, responder: Responder
+) -> None:
     first = ask(responder, "wie verlängere ich den ausweis", "ask_extend", ("extend/overview",))
     assert "Wohnort" in text_of(first)
     assert first.context.awaiting_place == "extend/overview"
@@ -59,7 +75,9 @@ def test_an_office_card_without_a_place_asks_for_it_and_the_place_answers(kb: Kn
     assert second.context.office_id == "kreis-kleve" and second.context.awaiting_place is None
 
 
-def test_a_question_with_a_place_is_answered_with_that_places_office(kb: Knowledge, responder: Responder) -> None:
+def test_a_question_with_a_place_is_answered_with_that_places_office(
+    kb: Knowledge, responder: Responder
+) -> None:
     text = "Mein Vater wohnt in Bottrop, wohin schickt er den Antrag?"
     reply = ask(responder, text, "ask_apply", ("apply/overview",), place=place(kb, text))
     assert "Antrag" in text_of(reply)
@@ -76,20 +94,23 @@ def test_a_follow_up_uses_the_previous_topic(responder: Responder) -> None:
 
 def test_a_follow_up_the_sources_do_not_answer_is_an_honest_gap(responder: Responder) -> None:
     context = Context(last_card="parking/overview", office_id="koeln")
-    reply = ask(responder, "und gilt das auch für kinder?", "ask_parking", ("parking/overview",), context=context)
+    reply = ask(
+        responder, "und gilt das auch für kinder?", "ask_parking", ("parking/overview",), context=context
+    )
     text = text_of(reply)
     assert text.startswith("Dazu habe ich keine gesicherte Auskunft.")
     assert "0221 221-30702" in text  # the office's phone
     assert reply.kind == "gap" and reply.context.offer == "callback"
 
 
-def test_yes_after_the_callback_offer_starts_the_privacy_notice(responder: Responder) -> None:
-    reply = ask(responder, "ja", "affirm", context=Context(offer="callback"))
-    assert reply.followup == "action_offer_callback"
-
-
 def test_a_question_instead_of_consent_is_answered_and_consent_asked_again(responder: Responder) -> None:
-    reply = ask(responder, "wie lange dauert das", "ask_processing_time", ("processing_time/overview",), context=Context(offer="consent"))
+    reply = ask(
+        responder,
+        "wie lange dauert das",
+        "ask_processing_time",
+        ("processing_time/overview",),
+        context=Context(offer="consent"),
+    )
     assert "Wochen" in text_of(reply)
     assert reply.followup == "action_offer_callback"
 
@@ -104,10 +125,23 @@ def test_out_of_scope_gives_no_card_facts_even_with_a_town(kb: Knowledge, respon
 
 @pytest.mark.parametrize(
     ("text", "region"),
-    [("Mainz", "Rheinland-Pfalz"), ("Hamm (Sieg)", "Rheinland-Pfalz"), ("Osnabrück", "Niedersachsen"), ("Venlo", "Niederlande")],
+    [
+        ("Mainz", "Rheinland-Pfalz"),
+        ("Hamm (Sieg)", "Rheinland-Pfalz"),
+        ("Osnabrück", "Niedersachsen"),
+        ("Venlo", "Niederlande"),
+    ],
 )
-def test_places_elsewhere_are_refused_with_their_region(kb: Knowledge, responder: Responder, text: str, region: str) -> None:
-    reply = ask(responder, text, "inform_place", place=place(kb, text), context=Context(awaiting_place="responsible_office/overview"))
+def test_places_elsewhere_are_refused_with_their_region(
+    kb: Knowledge, responder: Responder, text: str, region: str
+) -> None:
+    reply = ask(
+        responder,
+        text,
+        "inform_place",
+        place=place(kb, text),
+        context=Context(awaiting_place="responsible_office/overview"),
+    )
     answer = text_of(reply)
     assert region in answer and re.search(r"nicht in (Nordrhein-Westfalen|Deutschland)", answer)
     phones = [phone for office in kb.offices.values() for phone in office.phones]
@@ -135,21 +169,29 @@ def test_a_named_merkzeichen_picks_its_card(responder: Responder) -> None:
 
 
 def test_a_gdb_in_a_tax_question_gives_its_amount(responder: Responder) -> None:
-    reply = ask(responder, "wie hoch ist der pauschbetrag bei gdb 50", "ask_tax_allowance", ("tax_allowance/amounts",))
+    reply = ask(
+        responder, "wie hoch ist der pauschbetrag bei gdb 50", "ask_tax_allowance", ("tax_allowance/amounts",)
+    )
     assert "1.140 Euro" in text_of(reply)
 
 
 def test_a_person_is_offered_with_the_phone_and_on_the_telephone_a_transfer(responder: Responder) -> None:
-    chat = ask(responder, "ich will einen menschen sprechen", "request_human", context=Context(office_id="koeln"))
+    chat = ask(
+        responder, "ich will einen menschen sprechen", "request_human", context=Context(office_id="koeln")
+    )
     assert "0221 221-30702" in text_of(chat) and all(m.custom is None for m in chat.messages)
     call = ask(responder, "mitarbeiter", "request_human", context=Context(office_id="koeln"), channel="voice")
     assert any(m.custom and m.custom["transfer"]["office"] == "koeln" for m in call.messages)
 
 
-def test_on_the_telephone_the_0_key_asks_for_a_person_and_the_place_then_connects(kb: Knowledge, responder: Responder) -> None:
+def test_on_the_telephone_the_0_key_asks_for_a_person_and_the_place_then_connects(
+    kb: Knowledge, responder: Responder
+) -> None:
     first = ask(responder, "0", "nlu_fallback", channel="voice", digits="0")
     assert first.context.awaiting_place == "request_human"
-    second = ask(responder, "Köln", "inform_place", context=first.context, channel="voice", place=place(kb, "Köln"))
+    second = ask(
+        responder, "Köln", "inform_place", context=first.context, channel="voice", place=place(kb, "Köln")
+    )
     assert any(m.custom and m.custom["transfer"]["number"] == "0221 221-30702" for m in second.messages)
 
 
@@ -160,7 +202,75 @@ def test_on_the_telephone_a_closed_office_is_not_dialled(responder: Responder) -
     assert all(m.custom is None for m in reply.messages) and "geschlossen" in text_of(reply)
 
 
-def test_opening_hours_of_a_telephone_office_say_reachable_not_open(kb: Knowledge, responder: Responder) -> None:
-    reply = ask(responder, "haben die in Dortmund jetzt auf", "ask_opening_hours", ("opening_hours/overview",), place=place(kb, "in Dortmund"))
+def test_opening_hours_of_a_telephone_office_say_reachable_not_open(
+    kb: Knowledge, responder: Responder
+) -> None:
+    reply = ask(
+        responder,
+        "haben die in Dortmund jetzt auf",
+        "ask_opening_hours",
+        ("opening_hours/overview",),
+        place=place(kb, "in Dortmund"),
+    )
     answer = text_of(reply)
     assert "telefonisch erreichbar" in answer and "geöffnet" not in answer
+
+
+def test_any_answer_names_the_office_of_a_place_in_the_question(kb: Knowledge, responder: Responder) -> None:
+    text = "Ich wohne in Hilden, was kostet die Wertmarke?"
+    reply = ask(responder, text, "ask_wertmarke", ("wertmarke/price",), place=place(kb, text))
+    office = kb.offices[reply.context.office_id]
+    assert "104 Euro" in text_of(reply) and office.main_phone in text_of(reply)
+
+
+def test_an_ambiguous_place_in_a_question_is_asked_back_with_the_answer(
+    kb: Knowledge, responder: Responder
+) -> None:
+    text = "Was kostet die Wertmarke in Langenberg?"
+    reply = ask(responder, text, "ask_wertmarke", ("wertmarke/price",), place=place(kb, text))
+    assert "104 Euro" in text_of(reply) and "Welchen Ort" in text_of(reply)
+    assert {button.title for button in reply.messages[0].buttons} == {"Langenberg", "Langenberg (Velbert)"}
+    assert reply.context.awaiting_place == "wertmarke/price"
+
+
+def test_a_place_abroad_in_a_question_gets_no_nrw_office(kb: Knowledge, responder: Responder) -> None:
+    text = "Ich wohne in Venlo, was kostet die Wertmarke?"
+    reply = ask(responder, text, "ask_wertmarke", ("wertmarke/price",), place=place(kb, text))
+    assert "nicht in Deutschland" in text_of(reply) and reply.context.office_id is None
+
+
+def test_an_unsure_nlu_with_a_known_place_answers_with_the_office(
+    kb: Knowledge, responder: Responder
+) -> None:
+    text = "hallo ich bin aus 47533 und brauche das amt fuer den ausweis bitte"
+    turn = Turn(
+        text=text,
+        intent="nlu_fallback",
+        confidence=0.3,
+        intents=(("nlu_fallback", 0.3),),
+        place=place(kb, text),
+    )
+    reply = responder.respond(turn, Context(), MONDAY_MORNING)
+    assert reply.kind == "place" and reply.context.office_id == "kreis-kleve"
+
+
+def test_a_town_in_nrw_overrules_the_answer_for_other_states(kb: Knowledge, responder: Responder) -> None:
+    text = "Wo beantrage ich in Siegburg den Schwerbehindertenausweis?"
+    reply = ask(responder, text, "out_of_scope", ("out_of_scope/other_states",), place=place(kb, text))
+    assert reply.kind == "place" and kb.offices[reply.context.office_id].main_phone in text_of(reply)
+
+
+def test_a_follow_up_on_merkzeichen_rf_is_about_the_broadcast_fee(responder: Responder) -> None:
+    context = Context(last_card="merkzeichen/rf")
+    reply = ask(responder, "wo muss ich das beantragen?", "out_of_scope", ("apply/overview",), context=context)
+    assert "Beitragsservice" in text_of(reply) and reply.context.last_card.startswith("broadcast_fee/")
+
+
+def test_a_callback_request_that_asks_a_question_gets_the_answer_before_the_privacy_notice(
+    kb: Knowledge, responder: Responder
+) -> None:
+    text = "Kann mich die Schwerbehindertenstelle in Köln zurückrufen?"
+    reply = ask(responder, text, "request_callback", ("contact/callback",), place=place(kb, text))
+    assert "Kontaktformular" in text_of(reply) and reply.context.office_id == "koeln"
+    wish = ask(responder, "Bitte rufen Sie mich an.", "request_callback", ("contact/callback",))
+    assert wish.messages == ()

@@ -51,7 +51,9 @@ def test_wertmarke_costs_104_euro_not_the_2008_price(kb: Knowledge) -> None:
 )  # fmt: skip
 def test_tax_allowance_follows_current_law(kb: Knowledge, gdb: int, amount: str) -> None:
     reply = Responder(kb).respond(
-        Turn(f"pauschbetrag bei gdb {gdb}", "ask_tax_allowance", cards=(("tax_allowance/amounts", 0.5),)), Context(), NOW
+        Turn(f"pauschbetrag bei gdb {gdb}", "ask_tax_allowance", cards=(("tax_allowance/amounts", 0.5),)),
+        Context(),
+        NOW,
     )
     assert f"{amount} Euro" in reply.messages[0].text
     assert "7.400 Euro" in reply.messages[0].text

@@ -42,7 +42,8 @@ def test_importing_bot_changes_nothing_in_rasa() -> None:
 
     code = (
         "import bot, bot.nlu.places, bot.tracker_store; from rasa.core.actions.action import RemoteAction; "
-        "from bot import rasa_patches; print(RemoteAction._validate_action_result is rasa_patches.validate_action_result)"
+        "from bot import rasa_patches; "
+        "print(RemoteAction._validate_action_result is rasa_patches.validate_action_result)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"

@@ -388,7 +388,7 @@ def test_secret_token_is_compared_exactly() -> None:
 def test_long_button_payloads_fit_into_callback_data() -> None:
     payloads = CallbackPayloads()
     short = "/ask_apply"
-    long = '/inform_town{"town": "Mülheim an der Ruhr (kreisfreie Stadt, Nordrhein-Westfalen)"}'
+    long = '/inform_place{"place": "Mülheim an der Ruhr (kreisfreie Stadt, Nordrhein-Westfalen)"}'
     assert payloads.callback_data(short) == short
     data = payloads.callback_data(long)
     assert len(data.encode()) <= 64 and payloads.payload(data) == long
@@ -401,7 +401,7 @@ def test_long_button_payloads_fit_into_callback_data() -> None:
 
 def test_long_payloads_are_kept_in_a_bounded_lru_cache() -> None:
     payloads = CallbackPayloads(max_entries=2)
-    first, second, third = (f'/inform_town{{"town": "{"x" * 70}{index}"}}' for index in range(3))
+    first, second, third = (f'/inform_place{{"place": "{"x" * 70}{index}"}}' for index in range(3))
     keys = [payloads.callback_data(first), payloads.callback_data(second)]
     assert payloads.payload(keys[0]) == first  # used again: now the most recent
     payloads.callback_data(third)

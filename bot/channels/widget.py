@@ -1,4 +1,5 @@
-"""The website chat widget: serves web/widget.js, its CSS and a German demo page at the server root.
+"""The website chat widget: serves bot/channels/web/widget.js, its CSS and a German demo page at
+the server root.
 
 The channel has no webhook of its own. The widget sends messages to the guarded REST channel
 (/webhooks/rest/webhook), so the limits and the reply guarantee of bot/channels/guard.py apply.
@@ -18,7 +19,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-WEB_DIR = Path(__file__).resolve().parents[2] / "web"
+WEB_DIR = Path(__file__).resolve().parent / "web"  # package data: served from an installed package too
 
 # Short, so that a fixed widget reaches municipal sites soon; the ETag makes revalidation cheap.
 ASSET_CACHE = "public, max-age=600"

@@ -12,10 +12,11 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
-from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 import knowledge
+from bot.nlu.override import override_intent
 from knowledge.conversation import PlaceMention
 from knowledge.places import Outcome
 
@@ -51,7 +52,7 @@ class PlaceExtractor(GraphComponent, EntityExtractorMixin):
                 continue
             message.set(ENTITIES, [*message.get(ENTITIES, []), entity], add_to_output=True)
             if entity["additional_info"]["only"]:
-                _classify_as_place(message)
+                override_intent(message, INFORM_PLACE)
         return messages
 
     def entity(self, text: str) -> dict[str, Any] | None:
@@ -80,10 +81,3 @@ class PlaceExtractor(GraphComponent, EntityExtractorMixin):
                 }
             ]
         )[0]
-
-
-def _classify_as_place(message: Message) -> None:
-    ranking = [item for item in message.get(INTENT_RANKING_KEY) or [] if item.get("name") != INFORM_PLACE]
-    top = {"name": INFORM_PLACE, "confidence": 1.0}
-    message.set(INTENT, top, add_to_output=True)
-    message.set(INTENT_RANKING_KEY, [top, *ranking], add_to_output=True)
