@@ -222,9 +222,14 @@ def _row(sender_id: str, event: Event) -> dict[str, Any]:
 
 
 def _without_private_metadata(data: dict[str, Any]) -> dict[str, Any]:
-    """The caller's number and the keys pressed: the message's metadata, and Rasa's copy of it in
-    the session_started_metadata slot."""
-    for holder in (data.get("metadata"), data.get("value") if data.get("name") == SESSION_METADATA else None):
+    """The caller's number and the keys pressed: the message's metadata, the copy in its parse
+    data, and Rasa's copy in the session_started_metadata slot."""
+    holders = (
+        data.get("metadata"),
+        (data.get("parse_data") or {}).get("metadata"),
+        data.get("value") if data.get("name") == SESSION_METADATA else None,
+    )
+    for holder in holders:
         if isinstance(holder, dict):
             for key in PRIVATE_METADATA:
                 holder.pop(key, None)

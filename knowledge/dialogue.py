@@ -33,6 +33,7 @@ SMALLTALK = {
 MIN_CARD_CONFIDENCE = 0.0
 # nlu_fallback is answered anyway when a topic has at least this confidence (tests/blind.py).
 RESCUE_MIN_CONFIDENCE = 0.2
+PERSON_RESCUE = 0.5  # an unsure wish for a person this likely is taken as one
 CARD_PRIOR = 0.05
 # A topic below this confidence whose best card is out of scope with at least that: out of scope.
 OUT_OF_SCOPE_MAX_TOPIC, OUT_OF_SCOPE_MIN_CARD = 0.9, 0.2
@@ -44,6 +45,10 @@ TOPIC_WEIGHT = 0.35
 CALLBACK_QUESTION_MIN_CARD = 0.3
 # A short "und was hab ich davon?" stays with the previous topic unless the topic is this sure.
 FOLLOW_UP_MAX_TOPIC = 0.95
+# "gdb 70, wieviel steuervorteil?": the amount for that GdB, whichever tax card fits best
+ASKS_AMOUNT = re.compile(
+    r"wie ?viel|wie hoch|höhe|hoehe|betrag|absetz|geltend|vorteil|sparen|bringt|gibt es|gibts", re.I
+)
 QUESTION_SPLIT = re.compile(
     r"\?|\s(?:und|oder|aber)\s(?=(?:wie|was|wo|wann|wer|welche\w*|kann|muss|darf|gibt|gilt|bekomme|brauche|ist|sind)\b)",
     re.I,
@@ -63,6 +68,7 @@ PERSON_KEY = "0"
 WANTS_PERSON = "request_human"  # awaiting_place: a person was wanted before the place was known
 # The out-of-scope card for other states: wrong for a person who names a town in NRW.
 OTHER_STATES = "out_of_scope/other_states"
+NONSENSE = "out_of_scope/nonsense"
 SCOPE_SENTENCE = "Fragen zum Schwerbehindertenausweis"  # every out-of-scope reply says what it covers
 
 
@@ -129,6 +135,11 @@ class Responder:
         how well their best card fits."""
         if turn.intent != "nlu_fallback":
             return turn
+        likeliest = next(((i, c) for i, c in turn.intents if i != "nlu_fallback"), ("", 0.0))
+        if likeliest[0] == "request_human" and likeliest[1] >= PERSON_RESCUE:
+            # "Mensch bitte": unsure between a person and "are you a person?"; asking back would
+            # keep someone who wants a person in the chat
+            return replace(turn, intent="request_human", confidence=likeliest[1])
         candidates = [
             (intent, confidence)
             for intent, confidence in turn.intents[:3]
@@ -323,7 +334,9 @@ class Responder:
                 if k in self.kb.cards and self.kb.cards[k].topic == last.topic
             ]
             return same[0] if same else None
-        sure_elsewhere = predicted is not None and predicted.key != last.topic and turn.confidence >= FOLLOW_UP_MAX_TOPIC
+        sure_elsewhere = (
+            predicted is not None and predicted.key != last.topic and turn.confidence >= FOLLOW_UP_MAX_TOPIC
+        )
         if sure_elsewhere and not self.kb.follow_ups.points_back(turn.text):
             return None  # a new question on another topic ("Was kostet für sie die Wertmarke?")
         first = self.kb.cards_of(last.follow_up_topic) if last.follow_up_topic else []
@@ -384,11 +397,14 @@ class Responder:
         return Reply((Message("\n".join(parts), buttons),), context, topic=card.topic)
 
     def _specific(self, card: Card, turn: Turn) -> str | None:
-        """A GdB named in a tax question narrows the general answer to that GdB's amount; the
+        """A GdB named in a tax question about the amount narrows the answer to that GdB's; the
         working week and the start date of a Zusatzurlaub question give its number of days."""
         if card.topic == "extra_leave":
             return self._extra_leave(card, turn)
-        if card.topic != "tax_allowance" or card.aspects.isdisjoint({"amount"}):
+        if card.topic != "tax_allowance":
+            return None
+        about_amount = not card.aspects.isdisjoint({"amount"})
+        if not about_amount and not ASKS_AMOUNT.search(turn.text):
             return None
         gdb = find_gdb(turn.text, self.kb.gdb_values())
         fact = self.kb.facts.get(f"tax_allowance_gdb_{gdb}")
@@ -403,6 +419,8 @@ class Responder:
         else:
             parts.append(texts("card.tax_card"))
         parts.append(texts("card.tax_helpless_blind", amount=facts["tax_allowance_helpless_blind"].text()))
+        if "children" in card.aspects:  # "unser Sohn hat GdB 90, wie viel können wir geltend machen?"
+            parts.append(self.kb.render(card.key).text)
         return " ".join(parts)
 
     def _extra_leave(self, card: Card, turn: Turn) -> str | None:
@@ -508,8 +526,20 @@ class Responder:
         """Before the privacy notice (a rule runs it next): the answer to a question in the request
         ("Kann mich das Amt in Köln zurückrufen?"), and the office of a place it names."""
         _, context = self._office_of(turn, context)
-        card = next((self.kb.cards[k] for k, score in turn.cards if k in self.kb.cards and score >= CALLBACK_QUESTION_MIN_CARD), None)
-        if not turn.text.rstrip().endswith("?") or card is None or card.gap or card.topic not in self.kb.catalogue.topics:
+        card = next(
+            (
+                self.kb.cards[k]
+                for k, score in turn.cards
+                if k in self.kb.cards and score >= CALLBACK_QUESTION_MIN_CARD
+            ),
+            None,
+        )
+        if (
+            not turn.text.rstrip().endswith("?")
+            or card is None
+            or card.gap
+            or card.topic not in self.kb.catalogue.topics
+        ):
             return Reply((), context, topic="request_callback")
         reply = self._card(card, replace(turn, place=None), context, now)
         return replace(reply, topic="request_callback")
@@ -528,7 +558,11 @@ class Responder:
         """ "wo beantrag ich das?" after Merkzeichen RF: a follow-up that the classifier took for
         out of scope while the card ranker finds no out-of-scope card first."""
         last = self.kb.cards.get(context.last_card or "")
-        if last is None or last.topic not in self.kb.catalogue.topics or not self.kb.follow_ups.is_follow_up(turn.text):
+        if (
+            last is None
+            or last.topic not in self.kb.catalogue.topics
+            or not self.kb.follow_ups.is_follow_up(turn.text)
+        ):
             return False
         return bool(turn.cards) and not turn.cards[0][0].startswith("out_of_scope/")
 
@@ -541,7 +575,13 @@ class Responder:
         text = self.kb.render(key).text if key else self.kb.texts("out_of_scope.generic")
         if SCOPE_SENTENCE not in text:
             text = f"{text} {self.kb.texts('out_of_scope.scope')}"
-        return Reply((Message(text),), context.but(fallbacks=0), kind="out_of_scope")
+        # Unreadable input ("xq zzv"): the main topics to tap, for those who find typing hard
+        buttons = self._main_topic_buttons() if key == NONSENSE else ()
+        return Reply((Message(text, buttons),), context.but(fallbacks=0), kind="out_of_scope")
+
+    def _main_topic_buttons(self) -> tuple[Button, ...]:
+        keys = [k for k in MAIN_TOPICS if k in self.kb.cards]
+        return tuple(Button(self.kb.cards[k].title, card_payload(k)) for k in keys)
 
     def _fallback(self, turn: Turn, context: Context) -> Reply:
         """First time: the likeliest topics as buttons. Again: the main topics, the phone, a callback."""
@@ -549,15 +589,17 @@ class Responder:
         context = context.but(fallbacks=context.fallbacks + 1)
         office = self.kb.offices.get(context.office_id or "")
         if context.fallbacks >= 2:
-            keys = [k for k in MAIN_TOPICS if k in self.kb.cards]
-            buttons = tuple(Button(self.kb.cards[k].title, card_payload(k)) for k in keys)
-            buttons += (Button(texts("buttons.callback"), "/request_callback"),)
+            buttons = self._main_topic_buttons() + (Button(texts("buttons.callback"), "/request_callback"),)
             text = texts("fallback.main_topics", phone=phone_text(texts, office))
             return Reply((Message(text, buttons),), context.but(offer=CALLBACK), kind="fallback")
         suggestions: list[Button] = []
-        for intent, _ in turn.intents:
+        for intent, confidence in turn.intents:
             topic = self.kb.catalogue.topic_of_intent(intent)
-            if topic is not None and topic.overview in self.kb.cards and len(suggestions) < MAX_SUGGESTIONS:
+            if len(suggestions) >= MAX_SUGGESTIONS:
+                break
+            if topic is not None and topic.overview in self.kb.cards:
                 suggestions.append(Button(topic.title, card_payload(topic.overview)))
+            elif intent == "request_human" and confidence >= RESCUE_MIN_CONFIDENCE:
+                suggestions.append(Button(texts("buttons.human"), "/request_human"))
         suggestions.append(Button(texts("fallback.something_else"), "/deny"))
         return Reply((Message(texts("fallback.suggest"), tuple(suggestions)),), context, kind="fallback")

@@ -163,6 +163,47 @@ def test_the_fallback_asks_back_then_offers_the_main_topics_and_a_person(respond
     assert any(button.payload == "/request_callback" for button in second.messages[0].buttons)
 
 
+def test_an_unsure_wish_for_a_person_is_taken_and_a_weaker_one_offered(responder: Responder) -> None:
+    def unsure(human: float) -> Reply:
+        ranking = (("nlu_fallback", 0.4), ("request_human", human), ("bot_challenge", 0.43), ("skip", 0.01))
+        turn = Turn(text="Mensch bitte", intent="nlu_fallback", confidence=0.4, intents=ranking)
+        return responder.respond(turn, Context(), MONDAY_MORNING)
+
+    assert unsure(0.52).context.awaiting_place == "request_human"  # asks for the place of the office
+    asked = unsure(0.45)
+    assert asked.kind == "fallback"
+    assert "/request_human" in [button.payload for button in asked.messages[0].buttons]
+
+
+def test_unreadable_input_says_so_and_offers_the_main_topics(responder: Responder) -> None:
+    reply = ask(responder, "xq zzv prrt", "out_of_scope", ("out_of_scope/nonsense",))
+    assert "ganzen Worten" in text_of(reply)
+    assert any("apply/overview" in button.payload for button in reply.messages[0].buttons)
+
+
+def test_a_gdb_in_a_question_about_the_amount_gives_it_whichever_tax_card_won(
+    responder: Responder,
+) -> None:
+    low = ask(
+        responder, "gdb 70 wieviel steuervorteil hab ich da", "ask_tax_allowance", ("tax_allowance/low_gdb",)
+    )
+    assert "1.780 Euro" in text_of(low)
+    child = ask(
+        responder,
+        "unser sohn hat gdb 90, wieviel koennen wir geltend machen",
+        "ask_tax_allowance",
+        ("tax_allowance/transfer_child",),
+    )
+    assert "2.460 Euro" in text_of(child) and "Kindergeld" in text_of(child)
+    proof = ask(
+        responder,
+        "welchen nachweis brauche ich bei gdb 30",
+        "ask_tax_allowance",
+        ("tax_allowance/certificate",),
+    )
+    assert "Euro" not in text_of(proof).split("Quelle")[0]
+
+
 def test_a_named_merkzeichen_picks_its_card(responder: Responder) -> None:
     reply = ask(responder, "was bedeutet aG", "ask_merkzeichen", ("merkzeichen/overview",))
     assert reply.context.last_card == "merkzeichen/ag"
@@ -262,7 +303,9 @@ def test_a_town_in_nrw_overrules_the_answer_for_other_states(kb: Knowledge, resp
 
 def test_a_follow_up_on_merkzeichen_rf_is_about_the_broadcast_fee(responder: Responder) -> None:
     context = Context(last_card="merkzeichen/rf")
-    reply = ask(responder, "wo muss ich das beantragen?", "out_of_scope", ("apply/overview",), context=context)
+    reply = ask(
+        responder, "wo muss ich das beantragen?", "out_of_scope", ("apply/overview",), context=context
+    )
     assert "Beitragsservice" in text_of(reply) and reply.context.last_card.startswith("broadcast_fee/")
 
 

@@ -76,7 +76,10 @@ def test_places_elsewhere_and_ambiguous_names_are_marked(
 )
 def test_a_wish_to_be_called_back_becomes_request_callback(text: str) -> None:
     message = parsed(text, "nlu_fallback")  # the FallbackClassifier ran before
-    message.set("intent_ranking", [{"name": "nlu_fallback", "confidence": 0.4}, {"name": "ask_parking", "confidence": 0.98}])
+    message.set(
+        "intent_ranking",
+        [{"name": "nlu_fallback", "confidence": 0.4}, {"name": "ask_parking", "confidence": 0.98}],
+    )
     [message] = CallbackRequestDetector().process([message])
     assert message.get(INTENT) == {"name": "request_callback", "confidence": 1.0}
     assert [item["name"] for item in message.get("intent_ranking")] == ["request_callback", "ask_parking"]

@@ -65,7 +65,8 @@ STALE_BUTTON = '/callback_change{"callback_field":"callback_reason"}'
 GAP_QUESTION = "und gilt das auch für kinder?"  # parking: the sources say nothing on it
 SECRET_NAME, SECRET_PHONE = "Wübbelhorst", "0171 2345678"
 FORM_NAME, FORM_PHONE, FORM_REASON = "Erika Kowalczyk", "0221 9988776", "Widerspruch Az 12/345"
-E2E_UNCLEAR = ("Kennen Sie meinen Onkel Herbert", "Frage")  # no topic reaches 0.2, no follow-up
+# No topic reaches 0.2 and no follow-up (checked with the model); said again when not understood.
+E2E_UNCLEAR = ("Kennen Sie meinen Onkel Herbert", "Kennen Sie meinen Onkel Herbert")
 E2E_GAP = "Gilt das Parken auch für Kinder?"  # after a parking answer: no source says
 PERSONAL = (SECRET_NAME, "2345678", FORM_NAME, "9988776", "Az 12/345", "1234567", "dieter.m@example.org")
 

@@ -310,8 +310,8 @@ def test_the_sweep_is_one_query_over_20000_conversations(tmp_path) -> None:
 
 
 def test_the_callers_number_and_keys_are_never_stored(database: dict) -> None:
-    """The telephone passes them as message metadata; Rasa keeps metadata in the user event and
-    in the session_started_metadata slot."""
+    """The telephone passes them as message metadata; Rasa keeps metadata in the user event, its
+    parse data and the session_started_metadata slot."""
     store, sender = open_store(database), f"voice-{time.time_ns()}"
     metadata = {"caller": "+4922199887766", "digits": "0", "channel": "voice"}
     events = [
@@ -320,6 +320,13 @@ def test_the_callers_number_and_keys_are_never_stored(database: dict) -> None:
         SlotSet("session_started_metadata", dict(metadata)),
         ActionExecuted("action_listen"),
         UserUttered("Mitarbeiter", {"name": "request_human"}, metadata=dict(metadata)),
+        ActionExecuted("action_listen"),
+        UserUttered(  # the NLU's parse data holds a copy of the metadata too
+            "5",
+            {"name": "inform_place"},
+            parse_data={"intent": {"name": "inform_place"}, "metadata": dict(metadata)},
+            metadata=dict(metadata),
+        ),
     ]
     asyncio.run(store.save(DialogueStateTracker.from_events(sender, events, DOMAIN.slots)))
     data = raw_rows(store, sender)

@@ -23,6 +23,7 @@ import knowledge
 from bot.channels.speech import spoken as as_spoken
 from bot.channels.speech import spoken_phone
 from bot.channels.voice import conversation_id
+from knowledge import clock
 from tests.e2e.server import Assistant, running_assistant
 
 pytestmark = pytest.mark.e2e
@@ -34,6 +35,7 @@ CALLER = "+492214567890"
 CALLER_NATIONAL = "0221 4567890"
 NAME, REASON = "Annegret Wübbelhorst", "Frage zum Stand meines Antrags QZ-4711"
 FAQ_QUESTION = "Was kostet eigentlich die Wertmarke im Jahr?"
+OFFICE_HOURS = "2026-12-01T10:00:00+01:00"  # a Tuesday morning: the offices of these tests are open
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +43,7 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setitem(os.environ, "TWILIO_AUTH_TOKEN", TOKEN)
         patch.setitem(os.environ, "VOICE_WEBHOOK_URL", PUBLIC_URL)
+        patch.setitem(os.environ, clock.FIXED_NOW, OFFICE_HOURS)  # transfers need an open office
         with running_assistant(tmp_path_factory.mktemp("voice")) as running:
             yield running
 
@@ -209,9 +212,7 @@ def test_callback_offers_the_callers_own_number(assistant: Assistant) -> None:
     offer = spoken(call.say(NAME + "."))
     assert "Sollen wir Sie unter der Nummer" in offer and spoken_phone(CALLER_NATIONAL) in offer
     assert "Worum" in spoken(call.say("Ja, bitte"))
-    assert "Überspringen" in spoken(call.say(REASON))
-    assert "sonst erreichen" in spoken(call.say("Überspringen"))
-    summary = spoken(call.say("Überspringen"))
+    summary = spoken(call.say(REASON))  # the town is known, the time optional: the summary
     assert NAME in summary and spoken_phone(CALLER_NATIONAL) in summary
     assert "gespeichert" in spoken(call.say("Ja"))
     with sqlite3.connect(assistant.callbacks_db) as db:
@@ -279,7 +280,10 @@ def test_the_callers_number_is_not_kept_without_a_callback(assistant: Assistant)
     with sqlite3.connect(assistant.tracker_db) as db:
         stored = db.execute("select data from events where sender_id = ?", (conversation_id(call.sid),))
         rows = [row[0] for row in stored]
-    assert rows and not [row for row in rows if "4567890" in row]
+    leaked = [
+        row[max(0, row.find("4567890") - 200) : row.find("4567890") + 50] for row in rows if "4567890" in row
+    ]
+    assert rows and not leaked
 
 
 def test_logs_hold_neither_numbers_nor_spoken_texts(assistant: Assistant) -> None:

@@ -42,7 +42,7 @@ def test_happy_path_stores_once_and_leaves_no_personal_data(assistant: Assistant
     confirmation = assistant.reply(sender, "/affirm")
     [row] = stored_requests(assistant)[before:]
     assert row[0] in confirmation and "ruft Sie" in confirmation
-    assert row[1:] == (NAME, "+492219876543", REASON, "vormittags", "phone", None, "koeln")
+    assert row[1:] == (NAME, "+492219876543", REASON, "am liebsten vormittags", "phone", None, "koeln")
     assistant.reply(sender, "/affirm")  # a repeated confirmation stores nothing new
     assert len(stored_requests(assistant)) == before + 1
     events = stored_events(assistant, sender)
@@ -101,7 +101,7 @@ def test_errors_questions_corrections_and_cancel(assistant: Assistant) -> None:
     before = len(stored_requests(assistant))
     assistant.reply(sender, "kann mich das amt zurückrufen?")
     assert "heißen" in assistant.reply(sender, "/affirm")
-    assert "Namen" in assistant.reply(sender, "12345")
+    assert "Vor- und Nachnamen" in assistant.reply(sender, "12345")
     faq = assistant.reply(sender, "Was kostet eigentlich die Wertmarke?")
     assert "104 Euro" in faq and "heißen" in faq  # answered, then the form goes on
     assistant.reply(sender, "Jens Groß")
