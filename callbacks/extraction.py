@@ -130,7 +130,7 @@ NOT_AFTER_I_AM = _words(
     betreuer betreuerin pflegerin pfleger"""
 )
 ACADEMIC_TITLE = re.compile(r"(?:(?:dr|prof|dipl)\.\s*)+", CASE)
-HERE = re.compile(r"\s+hier\b", CASE)  # "Kaya hier"
+HERE = re.compile(r"\s+hier\b(?=\s*(?:[,.;:!?–-]|$))", CASE)  # "Kaya hier," but not "Gibts hier ne …"
 
 REASON_CUES = re.compile(
     r"\b(?:es\s+geht\s+um|geht\s+es\s+um|es\s+handelt\s+sich\s+um|wegen|bezüglich|betrifft|"

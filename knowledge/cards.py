@@ -10,6 +10,7 @@ from knowledge.facts import Fact
 from knowledge.sources import Source
 
 OVERVIEW = "overview"
+YES_NO = ("ja", "nein")
 GAP = "gap"
 ASPECTS = frozenset(
     {
@@ -33,6 +34,9 @@ class Card:
     # Follow-ups on this card belong to that topic first: after Merkzeichen RF, "wo beantrage ich
     # das?" means the reduced broadcast fee (at the Beitragsservice), not the Merkzeichen.
     follow_up_topic: str | None = None
+    # "ja" or "nein": how the answer answers its own closed question ("Gilt der Zusatzurlaub auch
+    # für Gleichgestellte?" -> "nein"), said first when a person asks that question so.
+    yes_no: str | None = None
 
     @property
     def topic(self) -> str:
@@ -109,7 +113,10 @@ def parse_cards(raw: Mapping[str, Mapping], sources: Mapping[str, Source]) -> di
             office=bool(item.get("office")),
             gap=bool(item.get("gap")),
             follow_up_topic=item.get("follow_up_topic"),
+            yes_no=item.get("yes_no"),
         )
+        if cards[key].yes_no not in (None, *YES_NO):
+            raise ValueError(f"Card {key}: yes_no must be one of {YES_NO}")
         if not cards[key].gap and not cards[key].template:
             raise ValueError(f"Card {key} has no answer")
     return cards

@@ -12,7 +12,7 @@ from knowledge import Knowledge, Office, OfficeMatch, extra_leave
 from knowledge.cards import Card
 from knowledge.catalogue import Topic
 from knowledge.conversation import Button, Context, Message, PlaceMention, Reply, Turn
-from knowledge.mentions import find_gdb, find_merkzeichen
+from knowledge.mentions import closed_question_verb, find_gdb, find_merkzeichen
 from knowledge.office_answers import OfficeQuestion, office_text, phone_text, phones, status_text
 from knowledge.places import Outcome, Resolution
 
@@ -49,6 +49,21 @@ FOLLOW_UP_MAX_TOPIC = 0.95
 ASKS_AMOUNT = re.compile(
     r"wie ?viel|wie hoch|höhe|hoehe|betrag|absetz|geltend|vorteil|sparen|bringt|gibt es|gibts", re.I
 )
+# A message that tells who and where ("Ich bin Rentnerin in Schermbeck") rather than asks
+INTRODUCTION = re.compile(
+    r"\b(wohn\w*|leb\w*|komm\w* aus|bin aus|frage für|frage fuer|es geht um|kümmere|kuemmere|ich bin)\b",
+    re.I,
+)
+QUESTION = re.compile(
+    r"\?|^\W*(wie|was|wo|wann|wer|welche\w*|warum|wieso|weshalb|wohin|woher|kann|darf|muss|gibt|gilt)\b",
+    re.I,
+)
+INTRODUCTION_MAX_OUT_OF_SCOPE = 0.4
+# "adresse bitte" after the office was named; "neue Adresse melden" is a change of address
+ASKS_ADDRESS = re.compile(r"\b(adresse|addresse|anschrift)\b", re.I)
+REPORTS_ADDRESS = re.compile(r"neu|umz|umgezogen|ge(ä|ae)ndert|(ä|ae)nder|meld|mitteil|falsch|ausweis", re.I)
+OFFICE_ADDRESS_MAX_WORDS = 4
+CONTACT_CARD = "contact/overview"
 QUESTION_SPLIT = re.compile(
     r"\?|\s(?:und|oder|aber)\s(?=(?:wie|was|wo|wann|wer|welche\w*|kann|muss|darf|gibt|gilt|bekomme|brauche|ist|sind)\b)",
     re.I,
@@ -120,14 +135,27 @@ class Responder:
             if (
                 match is not None
                 and match.outcome is Outcome.FOUND
-                and self._best_out_of_scope(turn) == OTHER_STATES
+                and (self._best_out_of_scope(turn) == OTHER_STATES or self._introduces_oneself(turn))
             ):
                 return self._place(turn, match, context, now)  # "Wo beantrage ich in Siegburg …?"
             return self._out_of_scope(turn, context)
+        if self._asks_office_address(turn, context) and CONTACT_CARD in self.kb.cards:
+            return self._office_topic(self.kb.cards[CONTACT_CARD], turn, context, now)
         topic = self.kb.catalogue.topic_of_intent(turn.intent)
         if topic is None:
             return self._fallback(turn, context)
         return self._topic(topic, turn, context, now)
+
+    @staticmethod
+    def _asks_office_address(turn: Turn, context: Context) -> bool:
+        """ "Die Adresse?" once the office is known: its address, not how to report a new one."""
+        words = turn.text.split()
+        return (
+            bool(context.office_id)
+            and len(words) <= OFFICE_ADDRESS_MAX_WORDS
+            and bool(ASKS_ADDRESS.search(turn.text))
+            and not REPORTS_ADDRESS.search(turn.text)
+        )
 
     def _rescued(self, turn: Turn, context: Context) -> Turn:
         """An unsure NLU (nlu_fallback) with a clear enough topic, or a follow-up of the previous
@@ -363,7 +391,8 @@ class Responder:
         if card.topic in OFFICE_TOPICS:
             return self._office_topic(card, turn, context, now)
         rendered = self.kb.render(card.key)
-        parts = [self._specific(card, turn) or rendered.text]
+        body = self._specific(card, turn) or rendered.text
+        parts = [f"{self._yes_or_no(card, turn)} {body}".lstrip()]
         match, context = self._office_of(turn, context)
         awaiting = None
         # "Ich wohne in Hilden, was kostet die Wertmarke?": whoever names a place wants its office too.
@@ -395,6 +424,16 @@ class Responder:
         )
         context = context.but(last_card=card.key, awaiting_place=awaiting, fallbacks=0)
         return Reply((Message("\n".join(parts), buttons),), context, topic=card.topic)
+
+    def _yes_or_no(self, card: Card, turn: Turn) -> str:
+        """ "Ja." or "Nein." first when the person asks the card's closed question with its verb
+        ("Darf mein Sohn …?" for "Darf ein Jugendlicher …?"); nothing for another verb or a negation."""
+        if card.yes_no is None:
+            return ""
+        asked = closed_question_verb(turn.text)
+        if asked is None or asked != closed_question_verb(card.question):
+            return ""
+        return self.kb.texts(f"card.{card.yes_no}")
 
     def _specific(self, card: Card, turn: Turn) -> str | None:
         """A GdB named in a tax question about the amount narrows the answer to that GdB's; the
@@ -565,6 +604,14 @@ class Responder:
         ):
             return False
         return bool(turn.cards) and not turn.cards[0][0].startswith("out_of_scope/")
+
+    def _introduces_oneself(self, turn: Turn) -> bool:
+        """ "Mein Vater lebt in Ennepetal im Pflegeheim.": who and where, no question, and no
+        out-of-scope card fits well; the word "Pflegeheim" is not a question about care."""
+        if QUESTION.search(turn.text) or not INTRODUCTION.search(turn.text):
+            return False
+        best = next((score for key, score in turn.cards if key.startswith("out_of_scope/")), 0.0)
+        return best < INTRODUCTION_MAX_OUT_OF_SCOPE
 
     def _best_out_of_scope(self, turn: Turn) -> str | None:
         return next((k for k, _ in turn.cards if k.startswith("out_of_scope/") and k in self.kb.cards), None)

@@ -91,3 +91,41 @@ class FollowUps:
     def aspects_of(self, text: str) -> list[str]:
         lowered = text.lower()
         return [name for name, pattern in self.aspects.items() if pattern.search(lowered)]
+
+
+# Forms of the verbs a closed question starts with, by the form the card questions use.
+_QUESTION_VERBS = {
+    "kann": ("kann", "kannst", "koennen", "können", "koennte", "könnte", "geht", "gehts"),
+    "darf": ("darf", "darfst", "duerfen", "dürfen"),
+    "muss": ("muss", "musst", "muessen", "müssen", "muß"),
+    "gibt": ("gibt", "gibts"),
+    "gilt": ("gilt", "gelten"),
+    "bekomme": ("bekomme", "bekommt", "bekommen", "krieg", "kriege", "kriegt", "erhalte", "erhält"),
+    "brauche": ("brauch", "brauche", "braucht", "brauchen"),
+    "ist": ("ist", "sind"),
+    "habe": ("hab", "habe", "hat", "haben"),
+}
+_VERB_CLASS = {form: verb for verb, forms in _QUESTION_VERBS.items() for form in forms}
+_LEADING_FILLERS = {"und", "aber", "also", "hallo", "moin", "ok", "okay", "gut", "achso", "ach", "so"}
+_OPEN_QUESTION_WORDS = {
+    "wie", "was", "wo", "wann", "wer", "wen", "wem", "welche", "welcher", "welches", "welchen",
+    "warum", "wieso", "weshalb", "wohin", "woher", "wozu", "wieviel", "wieviele", "ab", "bis", "seit",
+}  # fmt: skip
+_NEGATION = re.compile(r"\b(nicht|kein\w*|nie)\b", re.I)
+_SENTENCE = re.compile(r"[^.!?]*\?")
+
+
+def closed_question_verb(text: str) -> str | None:
+    """ "Kann ich das auch am Telefon machen?" -> "kann": the verb a yes/no question starts with
+    (in its usual form), or None for open, negated or no questions."""
+    for sentence in _SENTENCE.findall(text):
+        words = [word.strip(",;:-").lower() for word in sentence.split()]
+        words = [word for word in words if word]
+        while words and words[0] in _LEADING_FILLERS:
+            words.pop(0)
+        if words and not _NEGATION.search(sentence):
+            first = words[0].rstrip("?")
+            if first.isalpha() and first not in _OPEN_QUESTION_WORDS:
+                return _VERB_CLASS.get(first, first)
+            return None
+    return None

@@ -19,12 +19,16 @@ FUZZY_ELSEWHERE_THRESHOLD = 92.0
 PLACE_PREPOSITIONS = ("in", "aus", "nach", "bei")
 NEAR_WORDS = ("bei", "nahe", "naehe", "neben", "nähe")
 REGION_WORDS = ("im", "am", "an")
+# "ich wohne in Lünen … beim Versorgungsamt Dortmund": where the person lives beats a later town
+RESIDENCE_WORDS = ("wohne", "wohn", "wohnen", "wohnt", "lebe", "leben", "lebt")
+CONNECTIVE_WORDS = ("an", "der", "dem", "den", "die", "im", "am", "in", "bei")
 KNOWN_TOWN_POPULATION = 10_000
 POSTCODE = re.compile(r"(?<![\d.,])(\d{5})(?![\d.,]?\d)")
 QUALIFIER = re.compile(r"\s*(\([^)]*\)|/\s*\w+)\s*$")  # "Halle (Westf.)", "Fröndenberg/Ruhr"
 WORD = re.compile(r"[^\W_]+(?:\.(?=\s*[^\W\d_]))?", re.UNICODE)
 # Short forms people write; expanded token by token so that offsets stay right.
 EXPANSIONS = {"st": ("sankt",), "a": ("an",), "d": ("der",), "i": ("im",)}
+UNDOTTED_EXPANSIONS = {"st"}  # a word of its own only as "Sankt"
 
 
 class PlaceKind(str, Enum):
@@ -121,7 +125,7 @@ def tokenize(text: str) -> list[Token]:
         folded = _fold(raw)
         if not folded:
             continue
-        abbreviated = raw.endswith(".")
+        abbreviated = raw.endswith(".") or folded in UNDOTTED_EXPANSIONS  # "St Augustin"
         for part in EXPANSIONS.get(folded, (folded,)) if abbreviated else (folded,):
             tokens.append(Token(part, match.start(), match.end()))
     return tokens
@@ -254,7 +258,17 @@ class PlaceIndex:
         if not found:
             return None
         best = found[-1]
-        if len(found) > 1 and best[1] > 0:
+        lives = [item for item in found if _after_residence_word(tokens, item[1])]
+        between = tokens[lives[-1][2] : best[1]] if lives else []
+        if (
+            lives
+            and not _after_residence_word(tokens, best[1])
+            and not all(token.text in CONNECTIVE_WORDS for token in between)
+            and tokens[best[1] - 1].text not in REGION_WORDS
+        ):
+            # not "Velbert-Langenberg" or "Hamm an der Sieg im Westerwald": one place in several words
+            best = lives[-1]
+        elif len(found) > 1 and best[1] > 0:
             before = tokens[best[1] - 1].text
             # "Wenden im Sauerland": the region right after a town only says where the town is.
             right_after = before in REGION_WORDS and found[-2][2] == best[1] - 1
@@ -338,3 +352,10 @@ def _found_or_ambiguous(
     distinct = tuple(dict.fromkeys(places))
     outcome = Outcome.FOUND if len(distinct) == 1 else Outcome.AMBIGUOUS
     return Resolution(outcome, distinct, matched, method, span=span)
+
+
+def _after_residence_word(tokens: list[Token], position: int) -> bool:
+    """ "wohne in Lünen", "wohn in Hattingen": a place word after a word for living there."""
+    return (
+        position >= 2 and tokens[position - 1].text == "in" and tokens[position - 2].text in RESIDENCE_WORDS
+    )

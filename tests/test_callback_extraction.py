@@ -246,6 +246,8 @@ def test_a_bare_answer_to_the_name_question_is_the_name(text: str, name: str) ->
         ("Ich hatte mit Frau Schmidt vom Amt gesprochen", None),
         ("Rückruf bitte, ich wohne in Köln Ehrenfeld", None),
         ("Neuer Antrag, 0211 445566", None),
+        ("gibts hier ne rückruffunktion", None),  # "… hier" is a cue only where the words end
+        ("Statt hier zu schreiben hätte ich lieber einen Anruf", None),
     ],
 )
 def test_questions_conditions_and_topics_are_no_names(text: str, expecting: str | None) -> None:

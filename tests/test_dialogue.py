@@ -204,6 +204,46 @@ def test_a_gdb_in_a_question_about_the_amount_gives_it_whichever_tax_card_won(
     assert "Euro" not in text_of(proof).split("Quelle")[0]
 
 
+def test_who_and_where_without_a_question_gets_the_office_not_an_out_of_scope_card(
+    kb: Knowledge, responder: Responder
+) -> None:
+    def say(text: str, card: tuple[str, float]) -> Reply:
+        turn = Turn(text, "out_of_scope", 0.9, (("out_of_scope", 0.9),), (card,), place(kb, text))
+        return responder.respond(turn, Context(), MONDAY_MORNING)
+
+    statement = say("Mein Vater lebt in Schwelm im Pflegeheim.", ("out_of_scope/care", 0.3))
+    assert statement.context.office_id == "ennepe-ruhr-kreis"
+    question = say("Wo beantrage ich den Pflegegrad? Ich wohne in Schwelm.", ("out_of_scope/care", 0.3))
+    assert question.kind == "out_of_scope"
+    clear = say(
+        "Ich brauche einen neuen Personalausweis, ich wohne in Schwelm.",
+        ("out_of_scope/other_documents", 0.6),
+    )
+    assert clear.kind == "out_of_scope"
+
+
+def test_a_short_question_for_the_address_names_the_known_office(responder: Responder) -> None:
+    known = Context(office_id="koeln", place="Köln")
+    asked = ask(responder, "adresse bitte", "ask_change_address", ("change_address/overview",), context=known)
+    assert "Ottmar-Pohl-Platz 1" in text_of(asked)
+    moved = ask(
+        responder, "neue adresse melden", "ask_change_address", ("change_address/overview",), context=known
+    )
+    assert moved.topic == "change_address"
+
+
+def test_a_yes_no_question_gets_its_yes_or_no_first(kb: Knowledge, responder: Responder) -> None:
+    key = next(k for k, card in kb.cards.items() if card.yes_no == "nein")
+    card = kb.cards[key]
+    topic = f"ask_{card.topic}"
+    asked = ask(responder, card.question, topic, (key,))
+    assert text_of(asked).startswith("Nein. ")
+    negated = card.question.replace("?", " nicht?")
+    assert not text_of(ask(responder, negated, topic, (key,))).startswith("Nein")
+    open_question = "Wie ist das geregelt?"
+    assert not text_of(ask(responder, open_question, topic, (key,))).startswith("Nein")
+
+
 def test_a_named_merkzeichen_picks_its_card(responder: Responder) -> None:
     reply = ask(responder, "was bedeutet aG", "ask_merkzeichen", ("merkzeichen/overview",))
     assert reply.context.last_card == "merkzeichen/ag"

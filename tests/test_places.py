@@ -84,6 +84,10 @@ def test_every_postcode_resolves_or_asks(kb: Knowledge) -> None:
         ("Dortmund-Wickede", "dortmund"),
         ("Kölle", "koeln"),
         ("Wupertal", "wuppertal"),
+        ("St Augustin", "rhein-sieg-kreis"),
+        ("Ich wohne in Witten, muss ich nach Bochum?", "ennepe-ruhr-kreis"),
+        ("wir wohnen in Kamen, ist Dortmund für uns zuständig?", "kreis-unna"),
+        ("Ich wohne in Wenden im Sauerland, nicht in Siegen", "kreis-olpe"),
     ],
 )
 def test_queries_resolve(kb: Knowledge, query: str, office_id: str) -> None:
