@@ -278,9 +278,15 @@ def extract(text: str, expecting: str | None = None) -> Extracted:
 # with the typos people make ("Rükruf", "Rückfur", "zurück rufen"); and in writing, for people
 # who cannot phone: "antworten Sie mir per Fax", "können Sie ihr eine E-Mail schreiben".
 CALLBACK_WISH = re.compile(
-    r"r(?:ü|ue|u)c?k\s*-?\s*(?:ruf|fur|rfu)|zur(?:ü|ue|u)ck\s*(?:zu\s*)?ruf|"
-    r"\bruf\w*\s+(?:sie\s+|ihr\s+|du\s+)?mich\b[^.?!]{0,40}\b(?:an|zurück)\b|"
-    r"\bmich\b[^.?!]{0,40}\ban(?:zu)?ruf|\bbitte\s+(?:um\s+einen\s+)?anruf|\banrufen\s+(?:sie\s+)?mich\b|"
+    r"r(?:ü|ue|u)c?k\s*-?\s*(?:ruf|fur|rfu)|zur(?:ü|ue|u)ck\s*(?:zu\s*|ge)?ruf|"
+    r"\bruf\w*\s+(?:sie\s+|ihr\s+|du\s+)?(?:mich|ihn|uns|mein\w*\s+\w+)\b[^.?!]{0,40}\b(?:an|zurück)\b|"
+    r"\bruf\w*\s+sie\s+sie\b[^.?!]{0,40}\b(?:an|zurück)\b|"
+    # "mich … anruft", "jemand … anruft", but not "mich hinwenden, und kann ich da anrufen"
+    r"\bmich\b(?:(?!\bich\b)[^.?!]){0,40}\ban(?:zu)?ruf|\bjemand\b(?:(?!\bich\b)[^.?!]){0,60}\ban(?:zu)?ruf|"
+    r"\bbitte[nt]?\s+(?:um\s+(?:einen\s+)?)?anruf|"
+    r"\b(?:möchte|moechte|will|hätte|haette|wünsche|wuensche)\s+(?:gerne?\s+)?(?:einen\s+)?anruf\b|"
+    r"\banrufen\s+(?:sie\s+)?mich\b|"
+    r"\bsich\s+(?:das\s+amt\s+|jemand\s+)?(?:bitte\s+)?bei\s+(?:mir|uns|ihr|ihm)\s+(?:[\w-]+\s+){0,3}melden\b|"
     r"\bantworten\s+sie\s+(?:mir|ihr|ihm|uns)\b|"
     r"\b(?:schreiben|mailen|faxen)\s+sie\s+(?:mir|ihr|ihm|uns)\b[^.?!]{0,30}?\b(?:per|e-?mail|mail|fax|zurück|nachricht)|"
     r"\b(?:mir|ihr|ihm|uns)\s+(?:bitte\s+)?(?:eine?\s+)?(?:e-?mail|mail|fax)\w*\s+(?:schreiben|schicken|senden)|"

@@ -72,6 +72,12 @@ def test_places_elsewhere_and_ambiguous_names_are_marked(
         "Kann mich bitte jemand vom Amt anrufen?",
         "Ich bin schwerhörig, telefonieren klappt nicht. Bitte antworten Sie mir per Fax.",
         "Meine Schwester ist gehörlos. Können Sie ihr bitte eine E-Mail schreiben?",
+        "Ich möchte wegen meines Antrags zurückgerufen werden.",
+        "Mein Vater kann nicht chatten, rufen Sie ihn bitte an.",
+        "Ich hätte gern, dass mich jemand wegen meines Widerspruchs vom letzten Monat anruft",
+        "Meine Tante bittet um einen Anruf, sie hat nur Festnetz.",
+        "Ich möchte Anruf wegen Wertmarke.",
+        "Ich kann nicht hören. Kann sich das Amt bei mir per E-Mail melden?",
     ],
 )
 def test_a_wish_to_be_called_back_becomes_request_callback(text: str) -> None:
@@ -93,6 +99,10 @@ def test_a_wish_to_be_called_back_becomes_request_callback(text: str) -> None:
         "ja, bitte rufen Sie mich an",
         "Schreiben Sie mir die Adresse vom Amt",
         "Kann ich dem Amt eine E-Mail schreiben?",
+        "Rufen Sie beim Amt an?",
+        "Wann kann ich Sie anrufen?",
+        "Muss ich mich beim Amt melden, wenn ich umziehe?",
+        "Wo wende ich mich hin, und kann ich da einfach anrufen?",
     ],
 )
 def test_questions_about_calling_and_answers_to_an_offer_keep_their_intent(text: str) -> None:
