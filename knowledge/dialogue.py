@@ -606,7 +606,7 @@ class Responder:
         return bool(turn.cards) and not turn.cards[0][0].startswith("out_of_scope/")
 
     def _introduces_oneself(self, turn: Turn) -> bool:
-        """ "Mein Vater lebt in Ennepetal im Pflegeheim.": who and where, no question, and no
+        """ "Mein Vater lebt in Schwelm im Pflegeheim.": who and where, no question, and no
         out-of-scope card fits well; the word "Pflegeheim" is not a question about care."""
         if QUESTION.search(turn.text) or not INTRODUCTION.search(turn.text):
             return False

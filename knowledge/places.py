@@ -19,7 +19,7 @@ FUZZY_ELSEWHERE_THRESHOLD = 92.0
 PLACE_PREPOSITIONS = ("in", "aus", "nach", "bei")
 NEAR_WORDS = ("bei", "nahe", "naehe", "neben", "nähe")
 REGION_WORDS = ("im", "am", "an")
-# "ich wohne in Lünen … beim Versorgungsamt Dortmund": where the person lives beats a later town
+# "ich wohne in Kamen, ist Dortmund zuständig?": where the person lives beats a later town
 RESIDENCE_WORDS = ("wohne", "wohn", "wohnen", "wohnt", "lebe", "leben", "lebt")
 CONNECTIVE_WORDS = ("an", "der", "dem", "den", "die", "im", "am", "in", "bei")
 KNOWN_TOWN_POPULATION = 10_000
@@ -266,7 +266,7 @@ class PlaceIndex:
             and not all(token.text in CONNECTIVE_WORDS for token in between)
             and tokens[best[1] - 1].text not in REGION_WORDS
         ):
-            # not "Velbert-Langenberg" or "Hamm an der Sieg im Westerwald": one place in several words
+            # not "Velbert-Langenberg" or "Betzdorf an der Sieg im Westerwald": one place in several words
             best = lives[-1]
         elif len(found) > 1 and best[1] > 0:
             before = tokens[best[1] - 1].text
@@ -355,7 +355,7 @@ def _found_or_ambiguous(
 
 
 def _after_residence_word(tokens: list[Token], position: int) -> bool:
-    """ "wohne in Lünen", "wohn in Hattingen": a place word after a word for living there."""
+    """ "wohne in Kamen", "wohn in Witten": a place word after a word for living there."""
     return (
         position >= 2 and tokens[position - 1].text == "in" and tokens[position - 2].text in RESIDENCE_WORDS
     )
